@@ -111,6 +111,8 @@ export class FakeRunner extends EventEmitter<RuntimeEventMap> implements JobRunn
   readonly ran: JobRequest[] = [];
   /** Every request accepted by `submit`, whether it ran or not. */
   readonly submitted: JobRequest[] = [];
+  /** The handle of every accepted job, in submission order, to await its outcome from a test. */
+  readonly handles: JobHandle[] = [];
   private readonly queue: FakeJob[] = [];
   private current: FakeJob | null = null;
   private nextId = 1;
@@ -150,6 +152,7 @@ export class FakeRunner extends EventEmitter<RuntimeEventMap> implements JobRunn
     }
     const job = new FakeJob(`fake-${this.nextId++}`, request, (j) => this.cancelJob(j));
     this.submitted.push(request);
+    this.handles.push(job);
     const ahead = this.queue.filter((j) => (j.request.priority ?? 0) >= (request.priority ?? 0)).length;
     this.queue.splice(ahead, 0, job);
     process.nextTick(() => {

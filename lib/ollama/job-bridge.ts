@@ -1,0 +1,106 @@
+/**
+ * Ties a Job to one HTTP exchange: the job shares the flows' queue (owner "http"), the
+ * exchange's signal cancels it when the client goes away (queued: never runs; running: the
+ * runtime is stopped), and runtime errors become HTTP statuses.
+ */
+import { isAx650Error, type ErrorCode } from '../errors';
+import type { ChatMessage, JobRequest, JobResult, JobRunner, RuntimeState, SamplingOptions } from '../runtime/types';
+import type { Exchange } from './context';
+import { HttpError } from './http-io';
+import { lastUserPrompt } from './validate';
+
+/** Ollama's ErrMaxQueue text, word for word (two spaces included): clients match on it. */
+export const SERVER_BUSY = 'server busy, please try again.  maximum pending requests exceeded';
+
+export const SHUTTING_DOWN = new HttpError(503, 'the API server is shutting down', 'RUNTIME_STOPPED');
+
+/** Why an exchange's signal fired: the server closing says so; otherwise the client went away. */
+function abortError(signal: AbortSignal): HttpError {
+  return signal.reason instanceof HttpError ? signal.reason : new HttpError(499, 'request canceled', 'ABORTED');
+}
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  BAD_INPUT: 400,
+  CONTEXT_FULL: 400,
+  QUEUE_FULL: 503,
+  ABORTED: 499,
+  EXPIRED: 504,
+  TIMEOUT: 504,
+  RUNTIME_CRASHED: 503,
+  RUNTIME_FAILED: 503,
+  RUNTIME_STOPPED: 503,
+  RUNTIME_WEDGED: 503,
+  LOAD_STALLED: 503,
+  TOKENIZER_FAILED: 503,
+  DEAD_CARD: 503,
+  NO_CARD: 503,
+};
+
+export function toHttpError(e: unknown): HttpError {
+  if (e instanceof HttpError) return e;
+  if (!isAx650Error(e)) return new HttpError(500, e instanceof Error ? e.message : String(e), 'INTERNAL');
+  if (e.code === 'QUEUE_FULL') return new HttpError(503, SERVER_BUSY, e.code);
+  if (e.code === 'ABORTED') return new HttpError(499, 'request canceled', e.code);
+  return new HttpError(STATUS_BY_CODE[e.code] ?? 500, e.message, e.code);
+}
+
+export type JobSpec = Omit<JobRequest, 'owner' | 'signal'>;
+
+/**
+ * A chat job: the whole transcript goes to the Runtime, its last user turn is the prompt, and
+ * the system turns are also given as `system` so a Runtime that cannot replay a transcript
+ * (vendor tokenizer) still keeps the system prompt.
+ */
+export function transcriptSpec(messages: ChatMessage[], sampling: SamplingOptions, maxTokens: number | undefined): JobSpec {
+  const spec: JobSpec = { prompt: lastUserPrompt(messages), messages, sampling };
+  const system = messages.filter((m) => m.role === 'system').map((m) => m.content);
+  if (system.length > 0) spec.system = system.join('\n\n');
+  if (maxTokens !== undefined) spec.maxTokens = maxTokens;
+  return spec;
+}
+
+export function runJob(runner: JobRunner, spec: JobSpec, ex: Exchange, onDelta: (text: string) => void): Promise<JobResult> {
+  if (ex.signal.aborted) return Promise.reject(abortError(ex.signal));
+  let handle;
+  try {
+    handle = runner.submit({ ...spec, owner: 'http', signal: ex.signal });
+  } catch (e) {
+    return Promise.reject(toHttpError(e));
+  }
+  // The outcome is read from `result`; without a listener an `error` event would throw.
+  handle.on('error', () => undefined);
+  handle.on('delta', (text) => onDelta(text));
+  return handle.result.catch((e: unknown) => {
+    throw isAx650Error(e) && e.code === 'ABORTED' && ex.signal.aborted ? abortError(ex.signal) : toHttpError(e);
+  });
+}
+
+const LOADED: readonly RuntimeState[] = ['ready', 'busy', 'resetting'];
+const COMING: readonly RuntimeState[] = ['preflight', 'starting-tokenizer', 'loading', 'backoff'];
+
+/**
+ * Ollama's load request (an empty prompt) answers once the model is in memory: wait for the
+ * runtime while it starts, refuse at once when nothing is starting it.
+ */
+export function waitUntilLoaded(runner: JobRunner, signal: AbortSignal): Promise<void> {
+  const notRunning = (state: RuntimeState): HttpError =>
+    new HttpError(503, `the AX650 runtime is not running (state: ${state})`, 'RUNTIME_STOPPED');
+  const now = runner.info().state;
+  if (LOADED.includes(now)) return Promise.resolve();
+  if (!COMING.includes(now)) return Promise.reject(notRunning(now));
+  return new Promise<void>((resolve, reject) => {
+    const finish = (err?: HttpError): void => {
+      runner.off('state', onState);
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onState = (state: RuntimeState): void => {
+      if (LOADED.includes(state)) finish();
+      else if (!COMING.includes(state)) finish(notRunning(state));
+    };
+    const onAbort = (): void => finish(abortError(signal));
+    runner.on('state', onState);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

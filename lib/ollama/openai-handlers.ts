@@ -1,0 +1,83 @@
+/**
+ * OpenAI-compatible endpoints, framed as Ollama's own /v1 layer frames them
+ * (middleware/openai.go): role only on the first chunk, a separate finish chunk, an optional
+ * usage chunk with empty choices, then `data: [DONE]`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ApiContext, Exchange } from './context';
+import { HttpError, readJsonBody, sendError, sendJson } from './http-io';
+import { runJob, toHttpError, transcriptSpec } from './job-bridge';
+import { openAiFinishReason, openAiUsage } from './metrics';
+import { mapOpenAiOptions } from './options';
+import { SseStream } from './stream';
+import { optBool, optNumber, optObject, optString, readMessages, rejectUnsupported } from './validate';
+
+export function listModels(ctx: ApiContext, ex: Exchange): void {
+  sendJson(ex.res, 200, { object: 'list', data: [ctx.model.openAiEntry()] });
+}
+
+export function getModel(ctx: ApiContext, ex: Exchange, id: string): void {
+  ctx.model.check(id);
+  sendJson(ex.res, 200, ctx.model.openAiEntry());
+}
+
+const FINGERPRINT = 'fp_ax650';
+
+export async function chatCompletions(ctx: ApiContext, ex: Exchange): Promise<void> {
+  const body = await readJsonBody(ex.req, ctx.bodyLimit);
+  const model = optString(body, 'model');
+  if (model === undefined || model === '') throw new HttpError(400, 'model is required');
+  ctx.model.check(model);
+  if (body.messages === undefined) throw new HttpError(400, "'messages' is a required property");
+  const messages = readMessages(body.messages, true);
+  if (messages.length === 0) throw new HttpError(400, "[] is too short - 'messages'");
+  const n = optNumber(body, 'n', { min: 1, integer: true });
+  if (n !== undefined && n > 1) throw new HttpError(400, '"n" greater than 1 is not supported: the NPU runs one reply at a time');
+  rejectUnsupported(body, model, ['tools', 'response_format', 'logit_bias']);
+  const stream = optBool(body, 'stream') ?? false;
+  const includeUsage = optBool(optObject(body, 'stream_options') ?? {}, 'include_usage', 'stream_options.include_usage') ?? false;
+  const { sampling, maxTokens } = mapOpenAiOptions(body);
+
+  const spec = transcriptSpec(messages, sampling, maxTokens);
+
+  const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
+  const created = Math.floor(Date.now() / 1000);
+  const head = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: FINGERPRINT };
+  const release = ctx.model.use(undefined);
+  const out = stream ? new SseStream(ex.res) : null;
+  let roleSent = false;
+  const chunk = (content: string): void => {
+    const delta = roleSent ? { content } : { role: 'assistant', content };
+    roleSent = true;
+    out?.write({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] });
+  };
+  try {
+    const result = await runJob(ctx.runner, spec, ex, (text) => {
+      if (text) chunk(text);
+    });
+    const finishReason = openAiFinishReason(result.stats.doneReason);
+    const usage = openAiUsage(result.stats);
+    if (out) {
+      if (!roleSent) chunk('');
+      out.write({ ...head, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }] });
+      if (includeUsage) out.write({ ...head, choices: [], usage });
+      out.end();
+      return;
+    }
+    sendJson(ex.res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      system_fingerprint: FINGERPRINT,
+      choices: [{ index: 0, message: { role: 'assistant', content: result.text }, logprobs: null, finish_reason: finishReason }],
+      usage,
+    });
+  } catch (e) {
+    const err = toHttpError(e);
+    if (out) out.fail(err);
+    else sendError(ex.res, 'openai', err);
+  } finally {
+    release();
+  }
+}
