@@ -1,0 +1,79 @@
+/**
+ * The Qwen3 BPE tokenizer plus the Qwen2.5-format chat template, loaded once per process and shared by
+ * every session (the vendor script loads both again for each uid, which is where its memory goes).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Ax650Error } from '../errors';
+import type { ChatMessage } from '../runtime/types';
+import { loadChatTemplate } from './chat-template';
+
+export interface QwenTokenizer {
+  /** Plain text to ids; special tokens written in the text (`<|im_start|>`) are recognised. No BOS is added. */
+  encode(text: string): number[];
+  /** Ids to text, special tokens included; incomplete UTF-8 comes out as U+FFFD. */
+  decode(ids: number[]): string;
+  /** `<|im_end|>` for Qwen3. */
+  readonly eosId: number;
+  /** -1: Qwen3 has no BOS token (the vendor answers -1 for None). */
+  readonly bosId: number;
+  applyChatTemplate(messages: ChatMessage[], addGenerationPrompt: boolean): string;
+}
+
+function tokenIdOf(tokenizer: { token_to_id(token: string): number | undefined }, config: Record<string, unknown>, key: 'bos_token' | 'eos_token'): number {
+  const value = config[key];
+  const content = typeof value === 'string' ? value : typeof value === 'object' && value !== null ? (value as { content?: unknown }).content : undefined;
+  if (typeof content !== 'string') return -1;
+  return tokenizer.token_to_id(content) ?? -1;
+}
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Ax650Error('MODEL_FILES_MISSING', `Tokenizer file not found: ${file}`, { params: { file }, cause: e });
+  }
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Ax650Error('MODEL_FILES_MISSING', `Tokenizer file is not a JSON object: ${file}`, { params: { file } });
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Loads `<modelDir>/qwen3_tokenizer/{tokenizer.json,tokenizer_config.json}` and the chat template of
+ * `<modelDir>/qwen2.5_tokenizer/` (or the bundled Qwen2.5 template). Rejects with MODEL_FILES_MISSING.
+ */
+export async function loadQwenTokenizer(modelDir: string): Promise<QwenTokenizer> {
+  const dirStat = await stat(modelDir).catch(() => undefined);
+  if (!dirStat?.isDirectory()) {
+    throw new Ax650Error('MODEL_FILES_MISSING', `Model folder not found: ${modelDir}`, { params: { file: modelDir } });
+  }
+  const folder = path.join(modelDir, 'qwen3_tokenizer');
+  const [json, config, source] = await Promise.all([
+    readJson(path.join(folder, 'tokenizer.json')),
+    readJson(path.join(folder, 'tokenizer_config.json')),
+    loadChatTemplate(modelDir),
+  ]);
+  // Both packages ship ESM-only typings; under module node16 a dynamic import stays a real import().
+  const [{ Tokenizer }, { Template }] = await Promise.all([import('@huggingface/tokenizers'), import('@huggingface/jinja')]);
+  const tokenizer = new Tokenizer(json, config);
+  const template = new Template(source.template);
+  const eosId = tokenIdOf(tokenizer, config, 'eos_token');
+  const bosId = tokenIdOf(tokenizer, config, 'bos_token');
+  return {
+    eosId,
+    bosId,
+    encode: (text) => tokenizer.encode(text).ids,
+    // The JS library throws on [] where transformers returns "" (the runtime can send an empty group).
+    decode: (ids) => (ids.length === 0 ? '' : tokenizer.decode(ids)),
+    applyChatTemplate: (messages, addGenerationPrompt) =>
+      template.render({
+        messages: messages.map((m) => ({ role: m.role, content: m.content })),
+        add_generation_prompt: addGenerationPrompt,
+        bos_token: '',
+        eos_token: config['eos_token'] ?? '',
+      }),
+  };
+}

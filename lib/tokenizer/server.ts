@@ -1,0 +1,165 @@
+/**
+ * The built-in tokenizer service: the vendor's `qwen3_tokenizer_uid.py` protocol served in-process by
+ * node:http. Differences from the vendor, by design: binds 127.0.0.1 by default; one tokenizer shared by
+ * all sessions and a bounded LRU of sessions (session-store.ts); concurrent connections are fine (each
+ * request is handled whole on the event loop, so requests never interleave inside a session).
+ */
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Ax650Error } from '../errors';
+import type { ChatMessage } from '../runtime/types';
+import { handleGet, handlePost, type ProtocolAnswer, type ProtocolContext, type TokenizerEventMap } from './protocol';
+import { pyJsonDumps } from './py-json';
+import { loadQwenTokenizer, type QwenTokenizer } from './qwen-tokenizer';
+import { TokenizerSession } from './session';
+import { DEFAULT_MAX_SESSIONS, SessionStore } from './session-store';
+
+export type { TokenizerEventMap } from './protocol';
+
+/** The vendor script's port. */
+export const DEFAULT_TOKENIZER_PORT = 12345;
+export const DEFAULT_TOKENIZER_HOST = '127.0.0.1';
+/** Request bodies above this are refused; the runtime sends one prompt or a few ids per request. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export interface TokenizerServerOptions {
+  /** The model folder holding `qwen3_tokenizer/` (and optionally `qwen2.5_tokenizer/`). */
+  modelDir: string;
+  host?: string;
+  /** 0 picks a free port. Default 12345. */
+  port?: number;
+  /** Sessions kept before the least recently used is evicted. Default 64. */
+  maxSessions?: number;
+  /** An already loaded tokenizer (saves about a second on a restart); `modelDir` is then not read. */
+  tokenizer?: QwenTokenizer;
+}
+
+export interface TokenizerServer extends EventEmitter<TokenizerEventMap> {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tokenizer: QwenTokenizer;
+  /** Number of live uid sessions (bounded by maxSessions). */
+  readonly sessionCount: number;
+  /**
+   * Arms the next `/reset` (of any uid, once): its history becomes [system, ...messages] and it answers the ids of
+   * that history. `messages` alternate user/assistant starting with user and end with an assistant turn. null disarms.
+   */
+  setNextResetHistory(messages: ChatMessage[] | null): void;
+  close(): Promise<void>;
+}
+
+function validateRestore(messages: ChatMessage[]): ChatMessage[] {
+  if (messages.length % 2 !== 0) throw new Ax650Error('BAD_INPUT', 'A restored history must end with an assistant turn.');
+  messages.forEach((m, i) => {
+    const expected = i % 2 === 0 ? 'user' : 'assistant';
+    if (m.role !== expected || typeof m.content !== 'string') {
+      throw new Ax650Error('BAD_INPUT', `Restored message ${i} must be a ${expected} turn with string content.`, { params: { index: i } });
+    }
+  });
+  return messages.map((m) => ({ role: m.role, content: m.content }));
+}
+
+class BuiltinTokenizerServer extends EventEmitter<TokenizerEventMap> implements TokenizerServer {
+  private restore: ChatMessage[] | null = null;
+  private readonly sessions: SessionStore<TokenizerSession>;
+  private readonly http: http.Server;
+  private readonly context: ProtocolContext;
+  host = '';
+  port = 0;
+
+  constructor(readonly tokenizer: QwenTokenizer, maxSessions: number) {
+    super();
+    this.sessions = new SessionStore(maxSessions);
+    this.context = {
+      sessions: this.sessions,
+      bosId: tokenizer.bosId,
+      eosId: tokenizer.eosId,
+      newSession: () => new TokenizerSession(tokenizer),
+      takeRestore: () => {
+        const armed = this.restore;
+        this.restore = null;
+        return armed;
+      },
+      // The generic emit cannot relate K to its args inside a closure; the context's signature keeps callers typed.
+      emit: (event, ...args) => (this.emit as EventEmitter['emit']).call(this, event, ...args),
+    };
+    this.http = http.createServer((req, res) => this.onRequest(req, res));
+  }
+
+  get url(): string {
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  setNextResetHistory(messages: ChatMessage[] | null): void {
+    this.restore = messages === null ? null : validateRestore(messages);
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException): void => {
+        reject(
+          e.code === 'EADDRINUSE'
+            ? new Ax650Error('TOKENIZER_PORT_IN_USE', `Tokenizer port ${host}:${port} is already in use.`, { params: { host, port }, cause: e })
+            : new Ax650Error('TOKENIZER_FAILED', `The tokenizer service cannot listen on ${host}:${port}: ${e.message}`, { params: { host, port }, cause: e }),
+        );
+      };
+      this.http.once('error', onError);
+      this.http.listen(port, host, () => {
+        this.http.off('error', onError);
+        const address = this.http.address() as AddressInfo;
+        this.host = host;
+        this.port = address.port;
+        resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.http.listening) return resolve();
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+
+  private answer(method: string | undefined, path: string, body: string | null): ProtocolAnswer {
+    try {
+      if (method === 'GET') return handleGet(this.context, path);
+      if (method !== 'POST') return { status: 501, body: { error: `Unsupported method ('${method ?? ''}')` } };
+      if (body === null) return { status: 200, body: { error: 'Request body too large' } };
+      return handlePost(this.context, path, body);
+    } catch (e) {
+      // A throw here would otherwise end the process that hosts Node-RED; the vendor drops the connection instead.
+      return { status: 200, body: { error: `Internal error: ${e instanceof Error ? e.message : String(e)}` } };
+    }
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      const answer = this.answer(req.method, req.url ?? '/', size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8'));
+      const body = pyJsonDumps(answer.body);
+      res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  }
+}
+
+/** Loads the tokenizer (unless given) and listens. Rejects with MODEL_FILES_MISSING, TOKENIZER_PORT_IN_USE or TOKENIZER_FAILED. */
+export async function startTokenizerServer(opts: TokenizerServerOptions): Promise<TokenizerServer> {
+  const tokenizer = opts.tokenizer ?? (await loadQwenTokenizer(opts.modelDir));
+  const server = new BuiltinTokenizerServer(tokenizer, opts.maxSessions ?? DEFAULT_MAX_SESSIONS);
+  await server.listen(opts.host ?? DEFAULT_TOKENIZER_HOST, opts.port ?? DEFAULT_TOKENIZER_PORT);
+  return server;
+}

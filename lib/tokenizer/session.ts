@@ -1,0 +1,99 @@
+/**
+ * One uid's conversation, following `Tokenizer_Http` in the vendor's `qwen3_tokenizer_uid.py`
+ * (gregm123456/Qwen3-4B @4d24db7, a copy of the HF AXERA-TECH/Qwen3-4B file):
+ * - L17-22 `__init__`: history starts as [default system prompt], `token_ids` and the decode cache empty.
+ * - L24-29 `remove_think`: every `<think>` and `</think>` removed, then `strip("\n")` (newlines only, both ends).
+ * - L31-42 `encode` with `last_reply` (sent whenever it is not None): the think-stripped reply is appended as the
+ *   assistant turn and `token_ids` becomes `encode(template(history, add_generation_prompt=True))[:-3]`, i.e. the
+ *   history without the trailing `<|im_start|>assistant\n` (3 tokens).
+ * - L43-46: `/no_think` is appended to a prompt that does not already end with it; the prompt becomes a user turn.
+ * - L48-59: `token_ids` = encode(template(history, True)); `diff` = the new ids past the previous length (by length,
+ *   not by comparing prefixes); the template is the qwen2.5_tokenizer one, the ids the qwen3_tokenizer ones.
+ * - L61-69 `decode`: ids accumulate in a cache; while the decoded cache contains U+FFFD the answer is "" and the
+ *   cache is kept, otherwise the text is returned and the cache cleared. (The qwen2.5 variant gives up after 9 ids;
+ *   this one never does.)
+ * - L88-100 `reset`: history = [system prompt], `token_ids` = encode(template(history, True))[:-3].
+ *   Handler L174-187: the default prompt is used when `system_prompt` is absent (the runtime omits it when empty,
+ *   ax-llm Tokenizer.cpp `Reset`), and here also when it is "".
+ * Deliberate difference: the vendor also runs its debug `print(self.decode(...))` on every encode/reset (L42, L58, L99),
+ * which goes through the same cache. With an empty cache that just clears it; with bytes left over from a reply cut
+ * mid-character it merges them into the prompt text and the cache then never decodes cleanly again. Here encode and
+ * reset clear the cache directly, which matches the normal case and avoids that wedge.
+ */
+import type { ChatMessage } from '../runtime/types';
+import type { QwenTokenizer } from './qwen-tokenizer';
+
+export const DEFAULT_SYSTEM_PROMPT = 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.';
+const NO_THINK = '/no_think';
+/** `<|im_start|>`, `assistant`, `\n`: the generation prompt the vendor cuts off with `[:-3]`. */
+const GENERATION_PROMPT_TOKENS = 3;
+
+export function removeThink(text: string): string {
+  return text.replaceAll('<think>', '').replaceAll('</think>', '').replace(/^\n+|\n+$/g, '');
+}
+
+export function withNoThink(prompt: string): string {
+  return prompt.endsWith(NO_THINK) ? prompt : prompt + NO_THINK;
+}
+
+/** A turn as the vendor stores it after living it: `/no_think` on user turns, think tags stripped from replies. */
+export function asLivedTurn(message: ChatMessage): ChatMessage {
+  if (message.role === 'user') return { role: 'user', content: withNoThink(message.content) };
+  if (message.role === 'assistant') return { role: 'assistant', content: removeThink(message.content) };
+  return { ...message };
+}
+
+export interface EncodeResult {
+  tokenIds: number[];
+  diff: number[];
+}
+
+export class TokenizerSession {
+  private messages: ChatMessage[] = [{ role: 'system', content: DEFAULT_SYSTEM_PROMPT }];
+  private tokenIds: number[] = [];
+  private decodeCache: number[] = [];
+
+  constructor(private readonly tokenizer: QwenTokenizer) {}
+
+  get history(): readonly ChatMessage[] {
+    return this.messages;
+  }
+
+  encode(prompt: string, lastReply?: string): EncodeResult {
+    this.decodeCache = [];
+    if (lastReply !== undefined) {
+      this.messages.push(asLivedTurn({ role: 'assistant', content: lastReply }));
+      this.tokenIds = this.templatedIds().slice(0, -GENERATION_PROMPT_TOKENS);
+    }
+    this.messages.push(asLivedTurn({ role: 'user', content: prompt }));
+    const tokenIds = this.templatedIds();
+    const diff = tokenIds.slice(this.tokenIds.length);
+    this.tokenIds = tokenIds;
+    return { tokenIds, diff };
+  }
+
+  decode(ids: number[]): string {
+    this.decodeCache.push(...ids);
+    const text = this.tokenizer.decode(this.decodeCache);
+    if (text.includes('\ufffd')) return '';
+    this.decodeCache = [];
+    return text;
+  }
+
+  /**
+   * Starts a new context. `restore` (turns alternating user/assistant, ending with an assistant turn) is put
+   * back into the history as if those turns had been lived one by one, so the ids equal those the vendor
+   * holds right after the last reply came back with the next `encode`.
+   */
+  reset(systemPrompt?: string, restore: readonly ChatMessage[] = []): number[] {
+    this.decodeCache = [];
+    const system = systemPrompt === undefined || systemPrompt === '' ? DEFAULT_SYSTEM_PROMPT : systemPrompt;
+    this.messages = [{ role: 'system', content: system }, ...restore.map(asLivedTurn)];
+    this.tokenIds = this.templatedIds().slice(0, -GENERATION_PROMPT_TOKENS);
+    return this.tokenIds;
+  }
+
+  private templatedIds(): number[] {
+    return this.tokenizer.encode(this.tokenizer.applyChatTemplate(this.messages, true));
+  }
+}
