@@ -1,0 +1,178 @@
+/**
+ * MQTT request/response bridge onto the one Runtime: prompts arrive on a (possibly shared)
+ * subscription, each becomes a Job owned by `mqtt:<clientId>`, and its deltas and one terminal
+ * message go to the requester's Response Topic with its Correlation Data (MQTT 5 §4.10), or to
+ * `replyTo` / `<topic>/response` for MQTT 3.1.1 requesters.
+ */
+import type { IPublishPacket } from 'mqtt';
+import { toAx650Error } from '../errors';
+import type { JobHandle } from '../runtime/types';
+import { openConnection, type Connection } from './connection';
+import { DedupeMemory } from './dedupe';
+import { resolveOptions, type MqttBridgeOptions, type ResolvedOptions } from './options';
+import { createPresence, type Presence } from './presence';
+import { ReplyStream, type PublishFn } from './reply';
+import { parsePrompt, type IncomingPrompt, type ParsedPrompt } from './request';
+
+export type { MqttBridgeOptions } from './options';
+export type { BridgeStatus } from './connection';
+
+export interface MqttBridge {
+  /** Connected and subscribed. */
+  readonly connected: boolean;
+  /** The client id of the persistent session (jobs are owned by `mqtt:<clientId>`). */
+  readonly clientId: string;
+  /** Publishes `offline`, cancels this bridge's queued and running jobs (their requesters are told), disconnects. */
+  close(): Promise<void>;
+}
+
+/** How long close() waits for cancelled jobs to report their end, and for queued publishes to leave. */
+const CLOSE_JOBS_MS = 2000;
+const CLOSE_FLUSH_MS = 3000;
+
+function toIncoming(packet: IPublishPacket): IncomingPrompt {
+  const props = packet.properties ?? {};
+  const msg: IncomingPrompt = {
+    topic: packet.topic,
+    payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload),
+  };
+  if (props.responseTopic !== undefined) msg.responseTopic = props.responseTopic;
+  if (props.correlationData !== undefined) msg.correlationData = props.correlationData;
+  if (props.messageExpiryInterval !== undefined) msg.messageExpiryInterval = props.messageExpiryInterval;
+  if (props.contentType !== undefined) msg.contentType = props.contentType;
+  return msg;
+}
+
+class Bridge implements MqttBridge {
+  private readonly dedupe = new DedupeMemory();
+  private readonly jobs = new Map<JobHandle, ReplyStream>();
+  private readonly jobsIdle: Array<() => void> = [];
+  private readonly presence: Presence | null;
+  private readonly conn: Connection;
+  private stopHealth: (() => void) | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly o: ResolvedOptions) {
+    this.presence = o.baseTopic === undefined
+      ? null
+      : createPresence({
+          baseTopic: o.baseTopic,
+          publish: (topic, payload, opts, cb) => this.conn.client.publish(topic, payload, opts, (err) => {
+            if (err) o.onStatus('error', `publish to ${topic} failed: ${err.message}`);
+            cb?.(err);
+          }),
+          health: o.health,
+          onError: (detail) => o.onStatus('error', detail),
+          ...(o.healthIntervalMs === undefined ? {} : { healthIntervalMs: o.healthIntervalMs }),
+        });
+    const will = this.presence?.will();
+    this.conn = openConnection({
+      url: o.url,
+      clientId: o.clientId,
+      protocolVersion: o.protocolVersion,
+      sessionExpirySec: o.sessionExpirySec,
+      filter: o.filter,
+      qos: o.qos,
+      onMessage: (packet) => this.onMessage(packet),
+      onReady: () => this.onReady(),
+      onStatus: o.onStatus,
+      ...(will ? { will } : {}),
+      ...(o.username === undefined ? {} : { username: o.username }),
+      ...(o.password === undefined ? {} : { password: o.password }),
+      ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
+    });
+  }
+
+  get connected(): boolean {
+    return this.conn.ready;
+  }
+
+  get clientId(): string {
+    return this.o.clientId;
+  }
+
+  whenFirstAttemptDone(): Promise<void> {
+    return this.conn.firstAttempt;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private readonly publishReply: PublishFn = (topic, payload, opts) => {
+    this.conn.client.publish(topic, payload, opts, (err) => {
+      if (err) this.o.onStatus('error', `reply to ${topic} failed: ${err.message}`);
+    });
+  };
+
+  private onReady(): void {
+    this.presence?.online();
+    if (this.presence && !this.stopHealth) this.stopHealth = this.presence.startHealth();
+  }
+
+  /** Returns false only while closing: the prompt stays unacknowledged and the broker keeps it. */
+  private onMessage(packet: IPublishPacket): boolean {
+    if (this.closing) return false;
+    // A retained prompt would be replayed on every (re)subscription; only live prompts are served.
+    if (packet.retain || this.presence?.owns(packet.topic)) return true;
+    const parsed = parsePrompt(toIncoming(packet));
+    if (!parsed) return true;
+    if (parsed.dedupeKey !== null && this.dedupe.checkAndRemember(parsed.dedupeKey)) return true;
+    this.serve(parsed);
+    return true;
+  }
+
+  private serve(parsed: ParsedPrompt): void {
+    const reply = new ReplyStream(parsed.target, this.publishReply, {
+      protocolVersion: this.o.protocolVersion,
+      qos: this.o.qos,
+      stream: this.o.stream,
+    });
+    if (!parsed.ok) return reply.error(parsed.error);
+    let handle: JobHandle;
+    try {
+      handle = this.o.runner.submit({ ...parsed.request, owner: this.o.owner });
+    } catch (e) {
+      return reply.error(toAx650Error(e, 'INTERNAL'));
+    }
+    this.jobs.set(handle, reply);
+    const settle = (): void => {
+      this.jobs.delete(handle);
+      if (this.jobs.size === 0) this.jobsIdle.splice(0).forEach((wake) => wake());
+    };
+    handle.on('delta', (text, index) => reply.delta(text, index));
+    handle.on('done', (result) => {
+      reply.done(result);
+      settle();
+    });
+    handle.on('error', (err) => {
+      reply.error(err);
+      settle();
+    });
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopHealth?.();
+    if (this.jobs.size > 0) {
+      const idle = new Promise<void>((resolve) => this.jobsIdle.push(resolve));
+      this.o.runner.cancelOwner(this.o.owner);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([idle, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_JOBS_MS)))]);
+      clearTimeout(timer);
+    }
+    if (this.presence && this.conn.client.connected) this.presence.offline(() => undefined);
+    await this.conn.end(CLOSE_FLUSH_MS);
+  }
+}
+
+/**
+ * Starts the bridge. Rejects with CONFIG_INVALID for bad options; otherwise resolves after the
+ * first connection attempt (connected and subscribed, or failed and retrying in the background),
+ * so an unreachable broker never leaves the caller without a handle to close.
+ */
+export async function startMqttBridge(opts: MqttBridgeOptions): Promise<MqttBridge> {
+  const bridge = new Bridge(resolveOptions(opts));
+  await bridge.whenFirstAttemptDone();
+  return bridge;
+}

@@ -1,0 +1,148 @@
+/**
+ * Real brokers for the bridge tests: aedes in-process (MQTT 3.1.1 only: its README lists MQTT 5
+ * as "not support yet") and Debian's mosquitto 2 as a child process on a free loopback port.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitForLine } from './lines';
+
+export function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface AedesBroker {
+  url: string;
+  /** Cuts a client's TCP connection from the broker side, like a network drop (its will fires). */
+  dropClient(clientId: string): boolean;
+  close(): Promise<void>;
+}
+
+export async function startAedes(): Promise<AedesBroker> {
+  const { Aedes } = await import('aedes');
+  const broker = await Aedes.createBroker();
+  const sockets = new Set<Socket>();
+  const byClientId = new Map<string, Socket>();
+  broker.on('clientReady', (client) => byClientId.set(client.id, client.conn as unknown as Socket));
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    broker.handle(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    url: `mqtt://127.0.0.1:${address.port}`,
+    dropClient(clientId) {
+      const socket = byClientId.get(clientId);
+      if (!socket || socket.destroyed) return false;
+      socket.destroy();
+      return true;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export function mosquittoPath(): string | null {
+  const r = spawnSync('sh', ['-c', 'command -v mosquitto || ls /usr/sbin/mosquitto'], { encoding: 'utf8' });
+  const path = r.stdout.trim().split('\n')[0];
+  return r.status === 0 && path ? path : null;
+}
+
+export const MOSQUITTO_SKIP = mosquittoPath() === null
+  ? 'mosquitto is not installed (apt-get install mosquitto mosquitto-clients); CI installs it'
+  : false;
+
+export interface Mosquitto {
+  url: string;
+  port: number;
+  readonly pid: number;
+  /** Stops (SIGTERM, which also saves the persistence file) and starts again on the same port. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Every pid this broker ever had, for the leak check. */
+  pids: number[];
+  dir: string;
+}
+
+export async function startMosquitto(opts: { persistence?: boolean } = {}): Promise<Mosquitto> {
+  const bin = mosquittoPath();
+  if (!bin) throw new Error(String(MOSQUITTO_SKIP));
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ax650-mosq-'));
+  const conf = join(dir, 'mosquitto.conf');
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest stderr', 'log_type all'];
+  lines.push(...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']));
+  writeFileSync(conf, lines.join('\n') + '\n');
+  let child: ChildProcess | null = null;
+  const pids: number[] = [];
+
+  async function start(): Promise<void> {
+    const c = spawn(bin as string, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = c;
+    if (c.pid === undefined) throw new Error('mosquitto did not start');
+    pids.push(c.pid);
+    await waitForLine(c.stderr!, (l) => / running$/.test(l) || /Error/.test(l), 10_000).then((line) => {
+      if (/Error/.test(line)) throw new Error(`mosquitto: ${line}`);
+    });
+  }
+
+  async function stop(): Promise<void> {
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = once(c, 'exit');
+    c.kill('SIGTERM');
+    await exited;
+  }
+
+  await start();
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return child?.pid ?? -1;
+    },
+    pids,
+    dir,
+    start,
+    stop,
+    async restart() {
+      await stop();
+      await start();
+    },
+  };
+}
+
+/** Stops the broker, removes nothing it needs, and proves every process it had is gone. */
+export async function stopMosquitto(m: Mosquitto): Promise<void> {
+  await m.stop();
+  rmSync(m.dir, { recursive: true, force: true });
+  for (const pid of m.pids) if (!isGone(pid)) throw new Error(`mosquitto pid ${pid} is still alive`);
+}
