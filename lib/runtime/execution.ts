@@ -1,0 +1,241 @@
+/**
+ * Runs one job on a ready runtime: brings the KV cache to the context the job needs (reset, with a
+ * conversation's history restored when the tokenizer allows it), generates through the G1 client,
+ * and turns the raw deltas into what the caller asked for (think block stripped, max_tokens cut,
+ * timeouts) and into stats. A context-full answer is retried once in a fresh context.
+ */
+import { Ax650Error, toAx650Error } from '../errors';
+import type { ContextContent, ConversationStore } from './context-tracker';
+import { ThinkFilter } from './think-filter';
+import type { Job } from './job';
+import type { ChatMessage, DoneReason, JobResult, JobStats } from './types';
+
+export interface GenerateClient {
+  reset(systemPrompt: string | undefined, opts?: { signal?: AbortSignal }): Promise<{ prefillMs: number }>;
+  generate(
+    req: { prompt: string; temperature: number; topK: number; topP: number; repetitionPenalty: number },
+    hooks: { onDelta(text: string): void; onAccepted?(): void; signal?: AbortSignal; wedgeMs?: number },
+  ): Promise<{ text: string; reason: 'done' | 'stopped' | 'context-full' }>;
+}
+
+export interface RuntimeReportedStats {
+  runtimeTtftMs?: number;
+  runtimeTokensPerSecond?: number;
+  inputTokens?: number;
+}
+
+export interface ExecutionContext {
+  client: GenerateClient;
+  countTokens(text: string): number;
+  /** The longest prefix of `text` that is at most `n` tokens. */
+  truncateToTokens(text: string, n: number): string;
+  sampling: { temperature: number; topK: number; topP: number; repetitionPenalty: number };
+  defaultSystem: string;
+  conversations: ConversationStore;
+  getContext(): ContextContent;
+  setContext(c: ContextContent): void;
+  /** Arms the built-in tokenizer so the next reset restores this history; null with a tokenizer that cannot. */
+  restoreHistory: ((messages: ChatMessage[]) => void) | null;
+  beginGenerate(jobId: string): void;
+  runtimeStats(jobId: string): Promise<RuntimeReportedStats>;
+  wedgeMs: number;
+  timeouts: { firstTokenMs: number; idleMs: number; totalMs: number };
+}
+
+type StopReason = 'abort' | 'timeout' | 'length' | 'crash';
+
+export class JobExecution {
+  private readonly ctl = new AbortController();
+  private stopReason: StopReason | null = null;
+  private crashError: Ax650Error | null = null;
+  private timeoutWhich = '';
+
+  constructor(private readonly job: Job, private readonly ctx: ExecutionContext) {}
+
+  /** Ends the job early; the generate loop stops the runtime and the job settles with the matching reason. */
+  stop(reason: StopReason, error?: Ax650Error): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    if (error) this.crashError = error;
+    this.ctl.abort();
+  }
+
+  async run(): Promise<void> {
+    const { job, ctx } = this;
+    const req = job.request;
+    const started = job.startedAt ?? Date.now();
+    const queueMs = started - job.submittedAt;
+    const think = req.think === true;
+    const filter = think ? null : new ThinkFilter();
+    const limits = { ...ctx.timeouts, ...stripUndefined(req.timeouts ?? {}) };
+    let raw = '';
+    let visible = '';
+    let firstAt: number | null = null;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    const timeout = (which: string) => () => {
+      this.timeoutWhich = which;
+      this.stop('timeout');
+    };
+    timers.push(setTimeout(timeout('first token'), limits.firstTokenMs));
+    timers.push(setTimeout(timeout('total'), limits.totalMs));
+
+    const emitVisible = (text: string) => {
+      if (text === '' || this.stopReason) return;
+      if (firstAt === null) {
+        firstAt = Date.now();
+        clearTimeout(timers[0]);
+      }
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(timeout('idle'), limits.idleMs);
+      if (req.maxTokens !== undefined) {
+        const candidate = visible + text;
+        if (ctx.countTokens(candidate) >= req.maxTokens) {
+          const cut = ctx.truncateToTokens(candidate, req.maxTokens);
+          const rest = cut.slice(visible.length);
+          visible = cut;
+          job.pushDelta(rest);
+          this.stop('length');
+          return;
+        }
+      }
+      visible += text;
+      job.pushDelta(text);
+    };
+
+    const plan = this.plan();
+    const stats: Partial<JobStats> = {};
+    try {
+      stats.resetMs = await this.prepareContext(plan, stats);
+      let outcome = await this.generateOnce(plan.prompt, (d) => {
+        raw += d;
+        emitVisible(filter ? filter.push(d) : d);
+      });
+      if (outcome.reason === 'context-full' && !this.stopReason) {
+        stats.contextReset = true;
+        if (plan.conversation) ctx.conversations.delete(plan.conversation);
+        ctx.setContext({ kind: 'unknown' });
+        stats.resetMs = (stats.resetMs ?? 0) + (await ctx.client.reset(plan.system, { signal: this.ctl.signal })).prefillMs;
+        outcome = await this.generateOnce(plan.prompt, (d) => {
+          raw += d;
+          emitVisible(filter ? filter.push(d) : d);
+        });
+        if (outcome.reason === 'context-full') {
+          ctx.setContext({ kind: 'unknown' });
+          throw new Ax650Error('CONTEXT_FULL', 'The prompt does not fit in the model context even after a reset; shorten it.');
+        }
+      }
+      if (filter && !this.stopReason) emitVisible(filter.flush());
+    } catch (e) {
+      this.finishTimers(timers, idleTimer);
+      ctx.setContext({ kind: 'unknown' });
+      const err = this.crashError ?? toAx650Error(e);
+      job.fail(err, await this.result(plan.prompt, visible, started, firstAt, queueMs, 'abort', stats));
+      return;
+    }
+    this.finishTimers(timers, idleTimer);
+    this.afterTurn(plan, raw);
+    const reason: DoneReason = this.stopReason === 'abort' ? 'abort' : this.stopReason === 'length' ? 'length' : this.stopReason === 'timeout' ? 'timeout' : 'stop';
+    const result = await this.result(plan.prompt, visible, started, firstAt, queueMs, reason, stats);
+    if (this.stopReason === 'crash') {
+      job.fail(this.crashError ?? new Ax650Error('RUNTIME_CRASHED', 'The NPU runtime stopped during generation.'), result);
+    } else if (this.stopReason === 'timeout') {
+      const ms = this.timeoutWhich === 'idle' ? limits.idleMs : this.timeoutWhich === 'total' ? limits.totalMs : limits.firstTokenMs;
+      job.fail(
+        new Ax650Error('TIMEOUT', `No ${this.timeoutWhich === 'total' ? 'end of the reply' : this.timeoutWhich === 'idle' ? 'new token' : 'first token'} within ${ms} ms (${this.timeoutWhich} timeout); the generation was stopped.`, {
+          params: { which: this.timeoutWhich, ms },
+        }),
+        result,
+      );
+    } else {
+      job.finish(result);
+    }
+  }
+
+  private plan(): { prompt: string; system: string; history: ChatMessage[] | null; conversation: string | null } {
+    const req = this.job.request;
+    if (req.messages && req.messages.length > 0) {
+      const sys = req.messages.find((m) => m.role === 'system');
+      const rest = req.messages.filter((m) => m.role !== 'system');
+      const last = rest[rest.length - 1];
+      const prompt = last && last.role === 'user' ? last.content : req.prompt;
+      const history = last && last.role === 'user' ? rest.slice(0, -1) : rest;
+      return { prompt, system: sys?.content ?? req.system ?? this.ctx.defaultSystem, history, conversation: req.conversation ?? null };
+    }
+    if (req.conversation) {
+      const conv = this.ctx.conversations.getOrCreate(req.conversation, req.system ?? this.ctx.defaultSystem);
+      return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation };
+    }
+    return { prompt: req.prompt, system: req.system ?? this.ctx.defaultSystem, history: null, conversation: null };
+  }
+
+  /** Resets the runtime unless its context is already the one this job needs; returns the prefill time. */
+  private async prepareContext(plan: ReturnType<JobExecution['plan']>, stats: Partial<JobStats>): Promise<number> {
+    const { ctx } = this;
+    const now = ctx.getContext();
+    const transcript = this.job.request.messages !== undefined;
+    if (!transcript && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
+    if (!transcript && !plan.conversation && now.kind === 'fresh' && now.system === plan.system) return 0;
+    if (plan.history && plan.history.length > 0) {
+      if (ctx.restoreHistory) ctx.restoreHistory(plan.history);
+      else stats.historyDropped = true;
+    }
+    ctx.setContext({ kind: 'unknown' });
+    const { prefillMs } = await ctx.client.reset(plan.system, { signal: this.ctl.signal });
+    return prefillMs;
+  }
+
+  private async generateOnce(prompt: string, onDelta: (d: string) => void) {
+    const s = { ...this.ctx.sampling, ...stripUndefined(this.job.request.sampling ?? {}) };
+    // The stats joiner counts only generates the runtime accepted, in order (lib/runtime/stats-joiner.ts).
+    return this.ctx.client.generate({ prompt, ...s }, { onDelta, onAccepted: () => this.ctx.beginGenerate(this.job.id), signal: this.ctl.signal, wedgeMs: this.ctx.wedgeMs });
+  }
+
+  private afterTurn(plan: ReturnType<JobExecution['plan']>, raw: string): void {
+    const { ctx } = this;
+    if (plan.conversation && this.stopReason !== 'crash') {
+      // The runtime keeps even a stopped reply as last_reply (reference §1.6), so the history does too.
+      ctx.conversations.addTurn(plan.conversation, plan.prompt, stripThink(raw));
+      ctx.setContext({ kind: 'conversation', key: plan.conversation, system: plan.system });
+    } else {
+      ctx.setContext(this.stopReason === 'crash' ? { kind: 'unknown' } : { kind: 'used' });
+    }
+  }
+
+  private async result(prompt: string, text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>): Promise<JobResult> {
+    const end = Date.now();
+    const rt = this.stopReason === 'crash' ? {} : await this.ctx.runtimeStats(this.job.id).catch(() => ({} as RuntimeReportedStats));
+    const completionTokens = text === '' ? 0 : this.ctx.countTokens(text);
+    const decodeMs = firstAt === null ? 0 : end - firstAt;
+    const stats: JobStats = {
+      promptTokens: rt.inputTokens ?? this.ctx.countTokens(prompt),
+      completionTokens,
+      ttftMs: firstAt === null ? null : firstAt - started,
+      tokensPerSecond: completionTokens > 1 && decodeMs > 0 ? round((completionTokens - 1) / (decodeMs / 1000)) : null,
+      durationMs: end - started,
+      queueMs,
+      doneReason,
+      ...extra,
+    };
+    if (rt.runtimeTtftMs !== undefined) stats.runtimeTtftMs = rt.runtimeTtftMs;
+    if (rt.runtimeTokensPerSecond !== undefined) stats.runtimeTokensPerSecond = rt.runtimeTokensPerSecond;
+    return { text, stats };
+  }
+
+  private finishTimers(timers: NodeJS.Timeout[], idle: NodeJS.Timeout | undefined): void {
+    for (const t of timers) clearTimeout(t);
+    clearTimeout(idle);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+export function stripThink(text: string): string {
+  return text.replace(/^\s*<think>[\s\S]*?<\/think>\s*/, '');
+}

@@ -1,0 +1,205 @@
+/**
+ * Starts and stops the two services in the vendor's order: the tokenizer first (the runtime
+ * connects to it during init and gives up after 10 tries, reference §2.4), then the runtime binary
+ * in the model folder. Readiness is the `Server running on port 8000...` line AND a 200 from
+ * `GET /api/generate_provider` (reference §2.2); the load is timed out only when it stalls.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { Ax650Error } from '../errors';
+import { ManagedChild, reapOrphan, type ExitInfo } from '../supervisor';
+import { startTokenizerServer, type TokenizerServer } from '../tokenizer/server';
+import { RuntimeLogParser } from './log-parser';
+import { pidFilePath, type RuntimeConfig } from './config';
+
+export interface ProcessEventMap {
+  /** A child ended without being asked to. */
+  exit: [which: 'runtime' | 'tokenizer', info: ExitInfo, tail: string];
+  progress: [percent: number];
+  line: [line: string];
+}
+
+export interface LaunchSpec {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** Resolves the command that runs the runtime: the vendor binary, or the simulator standing in for it. */
+export type RuntimeLauncher = (cfg: RuntimeConfig, tokenizerUrl: string) => LaunchSpec;
+
+export class ProcessSet extends EventEmitter<ProcessEventMap> {
+  tokenizer: TokenizerServer | null = null;
+  tokenizerChild: ManagedChild | null = null;
+  runtime: ManagedChild | null = null;
+  readonly parser = new RuntimeLogParser();
+  private stopping = false;
+
+  constructor(private readonly cfg: RuntimeConfig, private readonly launch: RuntimeLauncher) {
+    super();
+  }
+
+  get tokenizerUrl(): string {
+    if (this.cfg.tokenizerMode === 'external') return this.cfg.tokenizerUrl;
+    const port = this.tokenizer?.port ?? this.cfg.tokenizerPort;
+    return `http://${this.cfg.tokenizerHost === 'localhost' ? 'localhost' : '127.0.0.1'}:${port}`;
+  }
+
+  tail(): string {
+    return [this.tokenizerChild?.tail() ?? '', this.runtime?.tail() ?? ''].filter(Boolean).join('\n');
+  }
+
+  async startTokenizer(): Promise<void> {
+    const { cfg } = this;
+    this.stopping = false;
+    if (cfg.tokenizerMode === 'builtin') {
+      try {
+        this.tokenizer = await startTokenizerServer({ modelDir: cfg.modelDir, host: cfg.tokenizerHost, port: cfg.tokenizerPort });
+      } catch (e) {
+        throw tokenizerError(e, cfg.tokenizerPort);
+      }
+      return;
+    }
+    if (cfg.tokenizerMode === 'external') {
+      if (!(await portOpen(new URL(cfg.tokenizerUrl), 5000))) {
+        throw new Ax650Error('TOKENIZER_FAILED', `The tokenizer service at ${cfg.tokenizerUrl} does not answer; start it or choose the built-in tokenizer.`);
+      }
+      return;
+    }
+    const pidFile = pidFilePath(cfg, 'tokenizer');
+    await reapOrphan(pidFile).catch(() => undefined);
+    const child = await ManagedChild.start({
+      name: 'tokenizer',
+      command: cfg.python,
+      args: ['-u', cfg.tokenizerScript, '--host', cfg.tokenizerHost, '--port', String(cfg.tokenizerPort)],
+      cwd: cfg.modelDir,
+      env: { PYTHONUNBUFFERED: '1' },
+      pidFile,
+    });
+    this.tokenizerChild = child;
+    child.on('line', (line) => this.emit('line', `[tokenizer] ${line}`));
+    child.once('exit', (info) => {
+      if (!this.stopping) this.emit('exit', 'tokenizer', info, child.tail());
+    });
+    // Probing the port, never /get_uid: each get_uid leaks a session holding two tokenizers (reference §3).
+    const url = new URL(this.tokenizerUrl);
+    const deadline = Date.now() + 60_000;
+    while (!(await portOpen(url, 500))) {
+      if (child.exited) throw new Ax650Error('TOKENIZER_FAILED', 'The vendor tokenizer script exited during start-up.', { tail: child.tail() });
+      if (Date.now() > deadline) throw new Ax650Error('TOKENIZER_FAILED', 'The vendor tokenizer script did not open its port within 60 s.', { tail: child.tail() });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Spawns the runtime and resolves when it printed `Server running…`; rejects on exit or stall. */
+  async startRuntime(probe: () => Promise<boolean>): Promise<number> {
+    const { cfg } = this;
+    const pidFile = pidFilePath(cfg, 'runtime');
+    await reapOrphan(pidFile).catch(() => undefined);
+    const spec = this.launch(cfg, this.tokenizerUrl);
+    const child = await ManagedChild.start({
+      name: 'runtime',
+      command: spec.command,
+      args: spec.args,
+      cwd: cfg.modelDir,
+      env: spec.env,
+      lineBuffered: cfg.lineBuffered,
+      pidFile,
+    });
+    this.runtime = child;
+    child.on('line', (line) => {
+      this.parser.push(line);
+      this.emit('line', line);
+    });
+    const loaded = new Promise<void>((resolve, reject) => {
+      let stallTimer: NodeJS.Timeout | undefined;
+      const armStall = () => {
+        clearTimeout(stallTimer);
+        stallTimer = setTimeout(() => {
+          cleanup();
+          reject(new Ax650Error('LOAD_STALLED', `The model load printed nothing and made no progress for ${Math.round(cfg.loadStallMs / 1000)} s; the runtime was stopped.`, { tail: child.tail() }));
+        }, cfg.loadStallMs);
+      };
+      const onLine = () => armStall();
+      const onProgress = (p: { percent: number }) => this.emit('progress', p.percent);
+      const onRunning = () => {
+        cleanup();
+        resolve();
+      };
+      const onExit = (info: ExitInfo) => {
+        cleanup();
+        reject(new Ax650Error('RUNTIME_CRASHED', `The runtime exited while loading the model (${describeExit(info)}).`, { tail: child.tail() }));
+      };
+      const cleanup = () => {
+        clearTimeout(stallTimer);
+        child.off('line', onLine);
+        child.off('exit', onExit);
+        this.parser.off('progress', onProgress);
+        this.parser.off('serverRunning', onRunning);
+      };
+      child.on('line', onLine);
+      child.once('exit', onExit);
+      this.parser.on('progress', onProgress);
+      this.parser.once('serverRunning', onRunning);
+      armStall();
+    });
+    try {
+      await loaded;
+      // The line is printed just before listen() (reference §1.4): wait for the port to answer.
+      const deadline = Date.now() + 15_000;
+      while (!(await probe())) {
+        if (child.exited) throw new Ax650Error('PORT_IN_USE', `The runtime printed "Server running" and exited: port ${cfg.runtimePort} is probably taken by another program.`, { tail: child.tail() });
+        if (Date.now() > deadline) throw new Ax650Error('RUNTIME_FAILED', 'The runtime said it was running but its HTTP port never answered.', { tail: child.tail() });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } catch (e) {
+      await child.stop();
+      throw e;
+    }
+    child.once('exit', (info) => {
+      if (!this.stopping) this.emit('exit', 'runtime', info, child.tail());
+    });
+    return child.pid;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const runtime = this.runtime;
+    const tokChild = this.tokenizerChild;
+    const tok = this.tokenizer;
+    this.runtime = null;
+    this.tokenizerChild = null;
+    this.tokenizer = null;
+    // Runtime first: it holds a uid in the tokenizer and would throw on a vanished session.
+    if (runtime) await runtime.stop();
+    await Promise.all([tokChild?.stop(), tok?.close()]);
+  }
+}
+
+function describeExit(info: ExitInfo): string {
+  return info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
+}
+
+function tokenizerError(e: unknown, port: number): Ax650Error {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new Ax650Error('TOKENIZER_PORT_IN_USE', `The tokenizer port ${port} is already in use; stop what holds it or choose another port.`, { params: { port }, cause: e });
+  }
+  if (e instanceof Ax650Error) return e;
+  return new Ax650Error('TOKENIZER_FAILED', `The built-in tokenizer could not start: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+export function portOpen(url: URL, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname;
+    const socket = net.connect({ host, port: Number(url.port) || 80 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+

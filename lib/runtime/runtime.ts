@@ -1,0 +1,344 @@
+/**
+ * The one owner of the NPU: a state machine over the tokenizer + runtime processes and a single
+ * job queue that every ingress (flows, MQTT, HTTP) submits to. Only one job talks to the runtime
+ * at a time; between jobs nothing is sent to it (idle = zero requests), except one reset prefill
+ * right after a stateless job so the next stateless prompt starts at once.
+ */
+import { EventEmitter } from 'node:events';
+import { Ax650Error, toAx650Error } from '../errors';
+import { G1Client } from '../client/g1-client';
+import { RestartPolicy } from '../supervisor';
+import { loadQwenTokenizer, type QwenTokenizer } from '../tokenizer/qwen-tokenizer';
+import { StatsJoiner } from './stats-joiner';
+import { ConversationStore, type ContextContent } from './context-tracker';
+import { JobExecution } from './execution';
+import { Job } from './job';
+import { JobQueue } from './job-queue';
+import { ProcessSet, type RuntimeLauncher } from './processes';
+import { validateRequest } from './validate';
+import type { RuntimeConfig } from './config';
+import type { JobHandle, JobRequest, JobRunner, RuntimeEventMap, RuntimeInfo, RuntimeState } from './types';
+
+export interface RuntimeOptions {
+  launcher: RuntimeLauncher;
+  /** Checks run before anything is spawned; a throw ends in `failed` with that error. */
+  preflight?: (cfg: RuntimeConfig) => Promise<void>;
+  /** Default job timeouts, tuned for a 4 token/s NPU. */
+  timeouts?: { firstTokenMs: number; idleMs: number; totalMs: number };
+}
+
+const DEFAULT_TIMEOUTS = { firstTokenMs: 180_000, idleMs: 30_000, totalMs: 900_000 };
+
+export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner {
+  private stateValue: RuntimeState = 'stopped';
+  private readonly queue: JobQueue;
+  private readonly procs: ProcessSet;
+  private readonly joiner: StatsJoiner;
+  private readonly restartPolicy: RestartPolicy;
+  readonly conversations = new ConversationStore();
+  private client: G1Client | null = null;
+  private counter: QwenTokenizer | null = null;
+  private context: ContextContent = { kind: 'unknown' };
+  private current: { job: Job; exec: JobExecution } | null = null;
+  private maintenance: Promise<void> | null = null;
+  private booting: Promise<void> | null = null;
+  private backoffTimer: NodeJS.Timeout | null = null;
+  private seq = 0;
+  private loadProgress = 0;
+  private restarts = 0;
+  private startedAt: number | null = null;
+  private readyAt: number | null = null;
+  private lastError: Ax650Error | null = null;
+  private readonly rates: number[] = [];
+  private lastTtft: number | null = null;
+  private initLimits: { maxTokenLen: number | null; prefillMaxTokenNum: number | null } = { maxTokenLen: null, prefillMaxTokenNum: null };
+
+  constructor(readonly cfg: RuntimeConfig, private readonly opts: RuntimeOptions) {
+    super();
+    this.queue = new JobQueue(cfg.queueLimit);
+    this.procs = new ProcessSet(cfg, opts.launcher);
+    this.joiner = new StatsJoiner({ source: this.procs.parser });
+    this.restartPolicy = new RestartPolicy({ baseMs: cfg.restart.baseMs, maxMs: cfg.restart.maxMs, maxCrashes: cfg.restart.maxCrashes, windowMs: cfg.restart.windowMs });
+    this.procs.on('progress', (p) => {
+      this.loadProgress = p;
+      this.emit('state', this.stateValue, this.info());
+    });
+    this.procs.on('line', (line) => this.emit('log', line));
+    this.procs.on('exit', (which, info, tail) => {
+      const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
+      this.crash(new Ax650Error('RUNTIME_CRASHED', `The NPU ${which} process ended unexpectedly (${how}).`, { tail }));
+    });
+    this.procs.parser.on('init', (i) => {
+      if (i.maxTokenLen !== undefined) this.initLimits.maxTokenLen = i.maxTokenLen;
+      if (i.prefillMaxTokenNum !== undefined) this.initLimits.prefillMaxTokenNum = i.prefillMaxTokenNum;
+    });
+    this.procs.parser.on('deadCard', (device) => {
+      this.fail(new Ax650Error('DEAD_CARD', `The NPU card (PCIe bus ${device}) stopped answering: the driver reports it dead. Only a reboot of the host brings it back; check cooling and power.`, { params: { device }, tail: this.procs.tail() }));
+    });
+  }
+
+  get state(): RuntimeState {
+    return this.stateValue;
+  }
+
+  /** Loads the model (idempotent). Resolves when ready; rejects if this attempt failed (restarts may follow). */
+  start(): Promise<void> {
+    if (this.stateValue === 'ready' || this.stateValue === 'busy') return Promise.resolve();
+    if (this.booting) return this.booting;
+    if (this.stateValue === 'backoff') return new Promise((resolve, reject) => this.waitReady(resolve, reject));
+    if (this.stateValue === 'failed') this.restartPolicy.onHealthy();
+    this.booting = this.boot().finally(() => {
+      this.booting = null;
+    });
+    return this.booting;
+  }
+
+  /** Leaves `failed` (or any state) and loads again; the explicit way out after the crash budget is spent. */
+  async restart(): Promise<void> {
+    await this.shutdown('restart');
+    this.restartPolicy.onHealthy();
+    return this.start();
+  }
+
+  /** Stops both processes; every queued and running job ends with RUNTIME_STOPPED. */
+  async stop(): Promise<void> {
+    await this.shutdown('stop');
+    for (const job of this.queue.drain()) job.fail(new Ax650Error('RUNTIME_STOPPED', 'The NPU runtime was stopped before this prompt ran.'));
+    this.setState('stopped');
+  }
+
+  submit(request: JobRequest): JobHandle {
+    validateRequest(request);
+    if (this.stateValue === 'failed') {
+      throw new Ax650Error('RUNTIME_FAILED', `The NPU runtime has failed and is not restarting: ${this.lastError?.message ?? 'see the log'}. Fix the cause and redeploy.`, { tail: this.lastError?.tail });
+    }
+    const job = new Job(request, this.seq++, (j) => this.cancelJob(j));
+    const position = this.queue.push(job);
+    queueMicrotask(() => {
+      if (job.phase === 'queued') job.emit('queued', position);
+    });
+    if (this.stateValue === 'stopped') this.start().catch(() => undefined);
+    queueMicrotask(() => this.pump());
+    return job;
+  }
+
+  cancelOwner(owner: string): number {
+    let n = 0;
+    for (const job of this.queue.drain((j) => j.request.owner === owner)) {
+      job.fail(new Ax650Error('ABORTED', 'The prompt was cancelled before it ran.'));
+      n++;
+    }
+    if (this.current && this.current.job.request.owner === owner) {
+      this.current.exec.stop('abort');
+      n++;
+    }
+    return n;
+  }
+
+  info(): RuntimeInfo {
+    const avg = this.rates.length ? this.rates.reduce((a, b) => a + b, 0) / this.rates.length : null;
+    return {
+      state: this.stateValue,
+      loadProgress: this.loadProgress,
+      queueDepth: this.queue.length,
+      running: this.current !== null,
+      restarts: this.restarts,
+      startedAt: this.startedAt,
+      readyAt: this.readyAt,
+      lastError: this.lastError ? { code: this.lastError.code, message: this.lastError.message } : null,
+      lastTokensPerSecond: this.rates.length ? this.rates[this.rates.length - 1]! : null,
+      avgTokensPerSecond: avg === null ? null : Math.round(avg * 100) / 100,
+      lastTtftMs: this.lastTtft,
+      maxTokenLen: this.initLimits.maxTokenLen,
+      prefillMaxTokenNum: this.initLimits.prefillMaxTokenNum,
+      modelName: this.cfg.modelName,
+      pid: this.procs.runtime?.pid ?? null,
+    };
+  }
+
+  /** The built-in tokenizer service, when that mode runs (conversation restore, exact counts). */
+  get tokenizerServer() {
+    return this.procs.tokenizer;
+  }
+
+  private async boot(): Promise<void> {
+    this.lastError = null;
+    this.loadProgress = 0;
+    try {
+      this.setState('preflight');
+      await this.opts.preflight?.(this.cfg);
+    } catch (e) {
+      this.fail(toAx650Error(e, 'CONFIG_INVALID'));
+      throw this.lastError;
+    }
+    try {
+      this.setState('starting-tokenizer');
+      await this.procs.startTokenizer();
+      this.counter = this.procs.tokenizer?.tokenizer ?? this.counter ?? (await loadQwenTokenizer(this.cfg.modelDir));
+      this.setState('loading');
+      this.startedAt = Date.now();
+      this.joiner.reset();
+      this.client = new G1Client({ baseUrl: `http://127.0.0.1:${this.cfg.runtimePort}`, pollIntervalMs: this.cfg.pollIntervalMs });
+      const client = this.client;
+      await this.procs.startRuntime(() => client.probe());
+      // The runtime never prefills its system prompt at start (reference §1.6): do it now.
+      this.setState('resetting');
+      await client.reset(this.cfg.systemPrompt);
+      this.context = { kind: 'fresh', system: this.cfg.systemPrompt };
+      this.readyAt = Date.now();
+      this.loadProgress = 100;
+      this.setState('ready');
+      this.pump();
+    } catch (e) {
+      const err = toAx650Error(e, 'RUNTIME_FAILED');
+      if (this.stateValue === 'stopping' || this.stateValue === 'stopped' || this.stateValue === 'failed') throw err;
+      const configError = ['TOKENIZER_PORT_IN_USE', 'PORT_IN_USE', 'DUPLICATE_RUNTIME', 'CONFIG_INVALID'].includes(err.code);
+      if (configError) this.fail(err);
+      else this.crash(err);
+      throw err;
+    }
+  }
+
+  private pump(): void {
+    if (this.current || this.maintenance || (this.stateValue !== 'ready' && this.stateValue !== 'busy')) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    if (job.request.notAfter !== undefined && Date.now() > job.request.notAfter) {
+      job.fail(new Ax650Error('EXPIRED', 'The prompt expired before the NPU was free; it was not run.'));
+      return this.pump();
+    }
+    const client = this.client!;
+    const counter = this.counter!;
+    const tokServer = this.procs.tokenizer;
+    const exec = new JobExecution(job, {
+      client,
+      countTokens: (t) => counter.encode(t).length,
+      truncateToTokens: (t, n) => counter.decode(counter.encode(t).slice(0, n)).replace(/\uFFFD+$/, ''),
+      sampling: this.cfg.sampling,
+      defaultSystem: this.cfg.systemPrompt,
+      conversations: this.conversations,
+      getContext: () => this.context,
+      setContext: (c) => {
+        this.context = c;
+      },
+      restoreHistory: tokServer ? (m) => tokServer.setNextResetHistory(m) : null,
+      beginGenerate: (id) => this.joiner.beginGenerate(id),
+      runtimeStats: (id) => this.joiner.statsFor(id, 300),
+      wedgeMs: this.cfg.wedgeMs,
+      timeouts: this.opts.timeouts ?? DEFAULT_TIMEOUTS,
+    });
+    this.current = { job, exec };
+    this.setState('busy');
+    job.markStarted();
+    exec.run().finally(() => {
+      this.current = null;
+      job.result.then((r) => this.record(r.stats.tokensPerSecond, r.stats.ttftMs), () => undefined);
+      if (this.stateValue !== 'busy') return;
+      this.setState('ready');
+      if (this.queue.length === 0 && this.context.kind !== 'fresh' && this.context.kind !== 'conversation') this.resetAhead();
+      else this.pump();
+    });
+  }
+
+  /** Prefills a fresh context while idle, so the next stateless prompt does not wait for it. */
+  private resetAhead(): void {
+    const client = this.client;
+    if (!client) return;
+    const system = this.cfg.systemPrompt;
+    this.maintenance = client
+      .reset(system)
+      .then(
+        () => {
+          this.context = { kind: 'fresh', system };
+        },
+        () => {
+          this.context = { kind: 'unknown' };
+        },
+      )
+      .finally(() => {
+        this.maintenance = null;
+        this.pump();
+      });
+  }
+
+  private record(rate: number | null, ttft: number | null): void {
+    if (rate !== null) {
+      this.rates.push(rate);
+      if (this.rates.length > 20) this.rates.shift();
+    }
+    if (ttft !== null) this.lastTtft = ttft;
+  }
+
+  private cancelJob(job: Job): void {
+    if (this.queue.remove(job)) job.fail(new Ax650Error('ABORTED', 'The prompt was cancelled before it ran.'));
+    else if (this.current?.job === job) this.current.exec.stop('abort');
+  }
+
+  /** A child died or the load failed: tell the running job now, keep the queue, restart with backoff. */
+  private crash(err: Ax650Error): void {
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped' || this.stateValue === 'failed' || this.stateValue === 'backoff') return;
+    this.lastError = err;
+    this.current?.exec.stop('crash', new Ax650Error('RUNTIME_CRASHED', `${err.message} The prompt was not finished.`, { tail: err.tail }));
+    const uptime = this.readyAt ? Date.now() - this.readyAt : 0;
+    const decision = this.restartPolicy.onCrash(uptime);
+    if (decision.action === 'give-up') {
+      this.fail(new Ax650Error('RUNTIME_FAILED', `${err.message} Not restarting: ${decision.reason}.`, { tail: err.tail }));
+      return;
+    }
+    this.restarts++;
+    this.setState('backoff');
+    void this.procs.stop().finally(() => {
+      if (this.stateValue !== 'backoff') return;
+      this.backoffTimer = setTimeout(() => {
+        this.backoffTimer = null;
+        if (this.stateValue !== 'backoff') return;
+        this.booting = this.boot().catch(() => undefined).finally(() => {
+          this.booting = null;
+        });
+      }, decision.delayMs);
+    });
+  }
+
+  /** No more restarts until an explicit restart or redeploy; queued jobs are told why. */
+  private fail(err: Ax650Error): void {
+    this.lastError = err;
+    this.current?.exec.stop('crash', err);
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.setState('failed');
+    const failed = new Ax650Error(err.code === 'RUNTIME_FAILED' ? 'RUNTIME_FAILED' : err.code, err.message, { tail: err.tail });
+    for (const job of this.queue.drain()) job.fail(failed);
+    void this.procs.stop();
+  }
+
+  private async shutdown(why: 'stop' | 'restart'): Promise<void> {
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffTimer = null;
+    this.setState('stopping');
+    this.current?.exec.stop('crash', new Ax650Error('RUNTIME_STOPPED', why === 'stop' ? 'The NPU runtime was stopped during generation.' : 'The NPU runtime was restarted during generation.'));
+    await Promise.allSettled([this.booting, this.maintenance]);
+    await this.procs.stop();
+    await this.client?.close();
+    this.client = null;
+    this.context = { kind: 'unknown' };
+    this.readyAt = null;
+  }
+
+  private waitReady(resolve: () => void, reject: (e: Ax650Error) => void): void {
+    const onState = (s: RuntimeState) => {
+      if (s === 'ready') {
+        this.off('state', onState);
+        resolve();
+      } else if (s === 'failed' || s === 'stopped') {
+        this.off('state', onState);
+        reject(this.lastError ?? new Ax650Error('RUNTIME_STOPPED', 'The NPU runtime stopped.'));
+      }
+    };
+    this.on('state', onState);
+  }
+
+  private setState(s: RuntimeState): void {
+    if (s === this.stateValue && s !== 'loading') return;
+    this.stateValue = s;
+    this.emit('state', s, this.info());
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * From what a user sets in the editor to a complete RuntimeConfig: the flags come from the model
+ * folder's own run script (overridable one by one), devices from axcl-smi when set to auto, and the
+ * simulator stands in when no card is present. Also the pre-flight that runs before anything spawns.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ax650Error } from '../errors';
+import { checkModelFiles, checkPortFree, findBinary, findRunScript, parseRunScript, preflight } from '../device/preflight';
+import { listCards } from '../device/probes';
+import { defaultConfig, QWEN3_4B_FLAGS, type RuntimeConfig, type TokenizerMode } from './config';
+import { binaryPath } from './launcher';
+import { createSimModelDir } from '../../simulator/model-dir';
+
+export type RuntimeMode = 'auto' | 'hardware' | 'simulator';
+
+export interface RuntimeSettings {
+  modelDir: string;
+  binary?: string;
+  /** Flag overrides on top of the run script's, without dashes. */
+  flags?: Record<string, string>;
+  /** "auto" (cards axcl-smi lists) or explicit 0-based indices like "0" or "0,1". */
+  devices?: string;
+  systemPrompt?: string;
+  tokenizerMode?: TokenizerMode;
+  tokenizerPort?: number;
+  tokenizerUrl?: string;
+  mode?: RuntimeMode;
+  queueLimit?: number;
+  loadStallMs?: number;
+  maxCrashes?: number;
+  simulatorEnv?: Record<string, string>;
+  /** Only the simulator can move off 8000. */
+  runtimePort?: number;
+  stateDir?: string;
+  modelName?: string;
+}
+
+/** Flags the package sets itself: the tokenizer URL it started, the devices it chose, the system prompt. */
+const MANAGED_FLAGS = new Set(['system_prompt', 'url_tokenizer_model', 'devices']);
+
+export const CARD_DEVICE = '/dev/axcl_host';
+
+export function cardPresent(): boolean {
+  return existsSync(CARD_DEVICE);
+}
+
+export async function resolveRuntimeConfig(s: RuntimeSettings): Promise<RuntimeConfig> {
+  const simulator = s.mode === 'simulator' || (s.mode !== 'hardware' && !cardPresent());
+  let modelDir = s.modelDir ? path.resolve(s.modelDir) : '';
+  const stateDir = s.stateDir ?? defaultConfig({ modelDir: '' }).stateDir;
+  if (simulator && (!modelDir || !existsSync(path.join(modelDir, 'qwen3_tokenizer')))) {
+    modelDir = path.join(stateDir, 'ax650-sim-model');
+    await createSimModelDir(modelDir);
+  }
+  if (!modelDir) throw new Ax650Error('CONFIG_INVALID', 'Set the model folder (the vendor folder with main_api_axcl_aarch64 and qwen3-4b-ax650/).');
+  if (!existsSync(modelDir)) throw new Ax650Error('MODEL_FILES_MISSING', `The model folder ${modelDir} does not exist.`, { params: { path: modelDir } });
+
+  let flags: Record<string, string> = { ...QWEN3_4B_FLAGS };
+  let binary = s.binary ?? '';
+  const script = await findRunScript(modelDir);
+  if (script) {
+    const parsed = parseRunScript(await readFile(script, 'utf8'));
+    flags = Object.fromEntries(Object.entries(parsed.flags).filter(([k]) => !MANAGED_FLAGS.has(k)));
+    if (!binary && parsed.binary) binary = path.basename(parsed.binary);
+  }
+  if (!binary) binary = path.basename((await findBinary(modelDir)) ?? '');
+  for (const [k, v] of Object.entries(s.flags ?? {})) if (!MANAGED_FLAGS.has(k) && v !== '') flags[k] = v;
+
+  let devices = (s.devices ?? 'auto').trim();
+  if (devices === 'auto' || devices === '') {
+    const cards = simulator ? [] : await listCards({});
+    devices = cards.length > 0 ? cards.join(',') : '0';
+  } else if (!/^\d+(,\d+)*$/.test(devices)) {
+    throw new Ax650Error('CONFIG_INVALID', `Devices must be "auto" or 0-based card indices like "0" or "0,1", got "${devices}".`);
+  }
+
+  const overrides: Partial<RuntimeConfig> & { modelDir: string } = { modelDir, binary, flags, devices, simulator, stateDir };
+  if (s.systemPrompt) overrides.systemPrompt = s.systemPrompt;
+  if (s.tokenizerMode) overrides.tokenizerMode = s.tokenizerMode;
+  if (s.tokenizerPort !== undefined) overrides.tokenizerPort = s.tokenizerPort;
+  if (s.tokenizerUrl) overrides.tokenizerUrl = s.tokenizerUrl;
+  if (s.queueLimit !== undefined) overrides.queueLimit = s.queueLimit;
+  if (s.loadStallMs !== undefined) overrides.loadStallMs = s.loadStallMs;
+  if (s.simulatorEnv) overrides.simulatorEnv = s.simulatorEnv;
+  if (s.modelName) overrides.modelName = s.modelName;
+  if (simulator && s.runtimePort !== undefined) overrides.runtimePort = s.runtimePort;
+  const cfg = defaultConfig(overrides);
+  if (s.maxCrashes !== undefined) cfg.restart.maxCrashes = s.maxCrashes;
+  return cfg;
+}
+
+/** The checks before spawning; each problem is its own error code with a sentence saying what to do. */
+export async function runPreflight(cfg: RuntimeConfig): Promise<void> {
+  const tokenizerPort = cfg.tokenizerMode === 'external' ? null : cfg.tokenizerPort === 0 ? null : cfg.tokenizerPort;
+  if (cfg.simulator) {
+    const problems = [await checkModelFiles(cfg.modelDir, cfg.flags), await checkPortFree(cfg.runtimePort, 'PORT_IN_USE')];
+    if (tokenizerPort !== null) problems.push(await checkPortFree(tokenizerPort, 'TOKENIZER_PORT_IN_USE'));
+    const first = problems.find((p): p is Ax650Error => p !== null);
+    if (first) throw first;
+    return;
+  }
+  await preflight({ modelDir: cfg.modelDir, binary: binaryPath(cfg), flags: cfg.flags, runtimePort: cfg.runtimePort, tokenizerPort });
+}

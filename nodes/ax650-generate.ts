@@ -1,0 +1,189 @@
+/**
+ * ax650-generate: prompt in; output 1 streams the reply (one msg per delta, join-compatible
+ * `parts`), output 2 carries the whole reply with stats. Errors go to done(err) so Catch nodes
+ * see them. A thin adapter: parsing lives in lib/generate, the work in lib/runtime.
+ */
+import { isAx650Error, toAx650Error, type Ax650Error } from '../lib/errors';
+import { parseGenerateMessage, type GenerateDefaults } from '../lib/generate/input';
+import { StatusThrottle } from '../lib/generate/status';
+import type { JobHandle, JobResult, RuntimeInfo } from '../lib/runtime/types';
+import { nodeError } from './shared/i18n';
+import { getRuntimeNode, runtimeStatus } from './shared/runtime-node';
+import type { DoneFn, MessageParts, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from './red-types';
+
+interface GenerateDef extends NodeDef {
+  runtime: string;
+  system?: string;
+  temperature?: string | number;
+  topK?: string | number;
+  topP?: string | number;
+  repetitionPenalty?: string | number;
+  maxTokens?: string | number;
+  think?: boolean;
+  firstTokenTimeout?: string | number;
+  idleTimeout?: string | number;
+  totalTimeout?: string | number;
+}
+
+function num(v: unknown): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function secondsToMs(v: unknown): number | undefined {
+  const n = num(v);
+  return n === undefined || n <= 0 ? undefined : n * 1000;
+}
+
+export function defaultsFrom(def: GenerateDef): GenerateDefaults {
+  const sampling: GenerateDefaults['sampling'] = {};
+  const t = num(def.temperature);
+  const k = num(def.topK);
+  const p = num(def.topP);
+  const r = num(def.repetitionPenalty);
+  if (t !== undefined) sampling.temperature = t;
+  if (k !== undefined) sampling.topK = k;
+  if (p !== undefined) sampling.topP = p;
+  if (r !== undefined) sampling.repetitionPenalty = r;
+  const d: GenerateDefaults = { sampling, think: def.think === true, timeouts: {} };
+  if (def.system) d.system = def.system;
+  const max = num(def.maxTokens);
+  if (max !== undefined && max > 0) d.maxTokens = max;
+  const ft = secondsToMs(def.firstTokenTimeout);
+  const it = secondsToMs(def.idleTimeout);
+  const tt = secondsToMs(def.totalTimeout);
+  if (ft !== undefined) d.timeouts.firstTokenMs = ft;
+  if (it !== undefined) d.timeouts.idleMs = it;
+  if (tt !== undefined) d.timeouts.totalMs = tt;
+  return d;
+}
+
+/** The core split node's convention: this stream's parts, with any existing parts pushed down. */
+function partsFor(streamId: string, index: number, outer: MessageParts | undefined, count?: number): MessageParts {
+  const parts: MessageParts = { id: streamId, type: 'string', ch: '', index };
+  if (count !== undefined) parts.count = count;
+  if (outer) parts.parts = outer;
+  return parts;
+}
+
+export default function register(RED: NodeAPI): void {
+  function Ax650GenerateNode(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const cfg = def as GenerateDef;
+    const defaults = defaultsFrom(cfg);
+    const runtimeNode = getRuntimeNode(RED, cfg.runtime);
+    const jobs = new Set<JobHandle>();
+    let closing = false;
+    let lastRate: number | null = null;
+    const status = new StatusThrottle<NodeStatus>((s) => node.status(s), 500);
+
+    if (!runtimeNode) {
+      node.status({ fill: 'red', shape: 'ring', text: RED._('ax650-generate.status.no-runtime') });
+      node.on('input', (_msg: NodeMessage, _send: SendFn, done: DoneFn) => done(new Error(RED._('ax650-generate.errors.no-runtime'))));
+      return;
+    }
+    const runtime = runtimeNode.runtime;
+    runtimeNode.register(node);
+
+    const showRuntime = (_s: unknown, info: RuntimeInfo) => {
+      if (jobs.size === 0) status.set(runtimeStatus(RED, info), info.state === 'failed');
+    };
+    runtime.on('state', showRuntime);
+    showRuntime(runtime.state, runtime.info());
+
+    const fail = (err: Ax650Error, done: DoneFn) => {
+      status.set({ fill: 'red', shape: 'ring', text: RED._('ax650-generate.status.error', { code: err.code }) }, true);
+      done(nodeError(RED, err));
+    };
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      let cmd;
+      try {
+        cmd = parseGenerateMessage(msg, defaults, node.id);
+      } catch (e) {
+        fail(toAx650Error(e, 'BAD_INPUT'), done);
+        return;
+      }
+      if (cmd.kind === 'stop') {
+        runtime.cancelOwner(node.id);
+        done();
+        return;
+      }
+      if (cmd.kind === 'reset') {
+        if (cmd.conversation) runtime.conversations.delete(cmd.conversation);
+        done();
+        return;
+      }
+      let job: JobHandle;
+      try {
+        job = runtime.submit(cmd.request);
+      } catch (e) {
+        fail(toAx650Error(e, 'BAD_INPUT'), done);
+        return;
+      }
+      jobs.add(job);
+      const streamId = RED.util.generateId();
+      const outer = msg.parts;
+      let sent = 0;
+      const endStream = () => {
+        const last = RED.util.cloneMessage(msg);
+        last.payload = '';
+        last.parts = partsFor(streamId, sent, outer, sent + 1);
+        last.complete = true;
+        return last;
+      };
+      job.on('queued', (position) => {
+        if (position > 1) status.set({ fill: 'yellow', shape: 'ring', text: RED._('ax650-generate.status.queued', { n: position - 1 }) });
+      });
+      let startedAt = 0;
+      job.on('started', () => {
+        startedAt = Date.now();
+        status.set({ fill: 'blue', shape: 'dot', text: RED._('ax650-generate.status.generating') });
+      });
+      job.on('delta', (text, index) => {
+        if (closing) return;
+        const m = RED.util.cloneMessage(msg);
+        m.payload = text;
+        m.parts = partsFor(streamId, index, outer);
+        sent = index + 1;
+        send([m, null]);
+        if (startedAt && index > 0) {
+          const rate = sent / ((Date.now() - startedAt) / 1000);
+          status.set({ fill: 'blue', shape: 'dot', text: RED._('ax650-generate.status.rate', { rate: rate.toFixed(1) }) });
+        }
+      });
+      job.on('done', (result: JobResult) => {
+        jobs.delete(job);
+        if (closing) return done();
+        lastRate = result.stats.tokensPerSecond;
+        const full = RED.util.cloneMessage(msg);
+        full.payload = result.text;
+        full.stats = result.stats;
+        send([endStream(), full]);
+        status.set({ fill: 'green', shape: 'dot', text: lastRate === null ? RED._('ax650-generate.status.done') : RED._('ax650-generate.status.done-rate', { rate: lastRate.toFixed(1) }) }, true);
+        done();
+      });
+      job.on('error', (err) => {
+        jobs.delete(job);
+        if (closing) return done();
+        // Close the stream a join node is assembling, then report; nothing is sent after the error.
+        if (sent > 0) send([endStream(), null]);
+        fail(isAx650Error(err) ? err : toAx650Error(err), done);
+      });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      status.clear();
+      runtime.off('state', showRuntime);
+      runtime.cancelOwner(node.id);
+      const pending = [...jobs].map((j) => j.result.catch(() => undefined));
+      // A running job stops within a second; never hold Node-RED's 15 s close budget hostage.
+      const cap = new Promise((r) => setTimeout(r, 5000).unref());
+      void Promise.race([Promise.all(pending), cap]).finally(() => runtimeNode.deregister(node, done));
+    });
+  }
+  RED.nodes.registerType('ax650-generate', Ax650GenerateNode);
+}

@@ -1,0 +1,110 @@
+/**
+ * A whole Node-RED process with this package installed the way a user installs it (a link in the
+ * user directory's node_modules), so the registry loads it from package.json exactly as on a Pi.
+ * Used by the load test (both Node-RED legs) and by `npm start`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '../../..');
+const pkgName = '@axnpu/node-red-ax650';
+
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface NodeRedProcess {
+  url: string;
+  port: number;
+  pid: number;
+  userDir: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface NodeRedOptions {
+  /** Which Node-RED package runs (`node-red` or `node-red-5`). */
+  nodeRed?: string;
+  /** The Node binary to run it with. */
+  nodeBin?: string;
+  port?: number;
+  userDir?: string;
+  flows?: unknown[];
+  /** Extra settings.js content (object literal members). */
+  settings?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+
+/** Installs this package into `userDir` as a symlink, like `npm install <path>` would. */
+export function linkPackage(userDir: string): void {
+  const scopeDir = path.join(userDir, 'node_modules', '@axnpu');
+  mkdirSync(scopeDir, { recursive: true });
+  const link = path.join(scopeDir, 'node-red-ax650');
+  if (!existsSync(link)) symlinkSync(repoRoot, link, 'dir');
+  writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkgName]: `file:${repoRoot}` } }, null, 2));
+}
+
+export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedProcess> {
+  const port = opts.port ?? (await freeLoopbackPort());
+  const userDir = opts.userDir ?? mkdtempSync(path.join(os.tmpdir(), 'ax650-nr-'));
+  const ownsDir = opts.userDir === undefined;
+  linkPackage(userDir);
+  if (opts.flows) writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(opts.flows, null, 2));
+  const settings = { uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', credentialSecret: false, logging: { console: { level: 'info' } }, ...opts.settings };
+  writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  const redJs = require.resolve(`${opts.nodeRed ?? 'node-red'}/red.js`);
+  const child: ChildProcess = spawn(opts.nodeBin ?? process.execPath, [redJs, '-u', userDir, '-s', path.join(userDir, 'settings.js')], {
+    cwd: userDir,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    }
+    if (ownsDir) rmSync(userDir, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onData = () => {
+        if (out.includes('Server now running at')) {
+          cleanup();
+          resolve();
+        }
+      };
+      const onExit = () => {
+        cleanup();
+        reject(new Error(`Node-RED exited during start-up:\n${out}`));
+      };
+      const cleanup = () => {
+        child.stdout?.off('data', onData);
+        child.off('exit', onExit);
+      };
+      child.stdout?.on('data', onData);
+      child.once('exit', onExit);
+      onData();
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { url: `http://127.0.0.1:${port}`, port, pid: child.pid!, userDir, output: () => out, stop };
+}
