@@ -21,17 +21,15 @@ function ns(ms: number): number {
 
 /**
  * `load_duration` is Ollama's "scheduling plus load": here the queue wait plus any context reset.
- * Prefill has no separate timing, so the time to the first token stands for `prompt_eval_duration`.
- * `eval_duration` follows the package's own tokens/s so that eval_count / eval_duration agrees with it.
+ * Prefill has no separate timing, so the time to the first token stands for `prompt_eval_duration`
+ * and the rest of the job for `eval_duration`. The handler's clock and the Runtime's differ by a
+ * millisecond or so; total_duration never reports less than the parts it contains.
  */
 export function ollamaMetrics(stats: JobStats, totalMs: number): OllamaMetrics {
   const ttft = stats.ttftMs ?? 0;
-  const decodeMs =
-    stats.tokensPerSecond && stats.tokensPerSecond > 0
-      ? (stats.completionTokens / stats.tokensPerSecond) * 1000
-      : Math.max(0, stats.durationMs - ttft);
+  const decodeMs = Math.max(0, stats.durationMs - ttft);
   return {
-    total_duration: ns(totalMs),
+    total_duration: ns(Math.max(totalMs, stats.queueMs + (stats.resetMs ?? 0) + stats.durationMs)),
     load_duration: ns(stats.queueMs + (stats.resetMs ?? 0)),
     prompt_eval_count: stats.promptTokens,
     prompt_eval_duration: ns(ttft),

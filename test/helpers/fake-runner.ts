@@ -26,6 +26,8 @@ export interface FakeRunnerOptions {
   /** The reply text for a request. Default: a fixed sentence that echoes the prompt's length. */
   reply?: (req: JobRequest) => string;
   modelName?: string;
+  /** Fault injection: every job fails with RUNTIME_CRASHED (carrying the partial result) after this many deltas. */
+  crashAfterTokens?: number;
 }
 
 type Phase = 'queued' | 'running' | 'settled';
@@ -72,9 +74,18 @@ class FakeJob extends EventEmitter<JobEventMap> implements JobHandle {
   }
 
   finish(doneReason: DoneReason, promptTokens: number): JobResult {
+    const result = this.snapshot(doneReason, promptTokens);
+    this.settle();
+    this.emit('done', result);
+    this.resolveResult(result);
+    return result;
+  }
+
+  /** What was generated so far (also an error's `partial`). */
+  snapshot(doneReason: DoneReason, promptTokens: number): JobResult {
     const now = Date.now();
     const decodeMs = this.firstDeltaAt === null ? 0 : now - this.firstDeltaAt;
-    const result: JobResult = {
+    return {
       text: this.text,
       stats: {
         promptTokens,
@@ -86,10 +97,6 @@ class FakeJob extends EventEmitter<JobEventMap> implements JobHandle {
         doneReason,
       },
     };
-    this.settle();
-    this.emit('done', result);
-    this.resolveResult(result);
-    return result;
   }
 
   fail(error: Ax650Error): void {
@@ -121,6 +128,7 @@ export class FakeRunner extends EventEmitter<RuntimeEventMap> implements JobRunn
   private readonly tokenIntervalMs: number;
   private readonly reply: (req: JobRequest) => string;
   private readonly modelName: string;
+  private readonly crashAfterTokens: number | undefined;
   private readonly startedAt = Date.now();
   private lastTokensPerSecond: number | null = null;
   private lastTtftMs: number | null = null;
@@ -131,6 +139,7 @@ export class FakeRunner extends EventEmitter<RuntimeEventMap> implements JobRunn
     this.tokenIntervalMs = 1000 / (opts.tokensPerSecond ?? 200);
     this.reply = opts.reply ?? ((req) => `This is a simulated reply to a prompt of ${req.prompt.length} characters.`);
     this.modelName = opts.modelName ?? 'qwen3-ax650';
+    this.crashAfterTokens = opts.crashAfterTokens;
   }
 
   get running(): boolean {
@@ -236,6 +245,7 @@ export class FakeRunner extends EventEmitter<RuntimeEventMap> implements JobRunn
     const step = (): void => {
       if (job.phase !== 'running') return;
       if (limit !== undefined && job.tokens >= limit) return this.endCurrent(job, 'length');
+      if (this.crashAfterTokens !== undefined && job.tokens >= this.crashAfterTokens) return this.crashCurrent(job);
       const piece = pieces[job.tokens];
       if (piece === undefined) return this.endCurrent(job, 'stop');
       if (job.firstDeltaAt === null) job.firstDeltaAt = Date.now();
@@ -247,12 +257,27 @@ export class FakeRunner extends EventEmitter<RuntimeEventMap> implements JobRunn
     job.timer = setTimeout(step, this.tokenIntervalMs);
   }
 
-  private endCurrent(job: FakeJob, reason: DoneReason): void {
-    const req = job.request;
+  private crashCurrent(job: FakeJob): void {
+    this.current = null;
+    const partial = job.snapshot('stop', this.promptTokens(job.request));
+    const error = Object.assign(
+      new Ax650Error('RUNTIME_CRASHED', 'The AX650 runtime exited unexpectedly (signal SIGSEGV) while generating.'),
+      { partial },
+    );
+    job.fail(error);
+    this.emit('state', 'ready', this.info());
+    this.schedulePump();
+  }
+
+  private promptTokens(req: JobRequest): number {
     const promptText = (req.messages ?? []).map((m) => m.content).join('\n') || req.prompt;
+    return estimateTokens((req.system ?? '') + promptText);
+  }
+
+  private endCurrent(job: FakeJob, reason: DoneReason): void {
     // Free the runtime before `done` fires, as the real one is idle once it reports the end.
     this.current = null;
-    const { stats } = job.finish(reason, estimateTokens((req.system ?? '') + promptText));
+    const { stats } = job.finish(reason, this.promptTokens(job.request));
     this.lastTtftMs = stats.ttftMs;
     this.lastTokensPerSecond = stats.tokensPerSecond;
     this.emit('state', 'ready', this.info());
