@@ -43,10 +43,21 @@ export function runTool(command: ToolCommand, args: readonly string[], opts: Run
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      process.removeListener('exit', killGroup);
       resolve(r);
     };
     // detached: the tool gets its own process group, so a timeout kills anything it forked too.
     const child = spawn(file, [...lead, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: opts.env ?? process.env });
+    // A detached tool would outlive Node-RED if it exited mid-probe; a hung axcl-smi never ends by itself.
+    const killGroup = (): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    process.once('exit', killGroup);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
@@ -63,13 +74,7 @@ export function runTool(command: ToolCommand, args: readonly string[], opts: Run
 
     const timer = setTimeout(() => {
       const pid = child.pid ?? null;
-      if (pid !== null) {
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      }
+      killGroup();
       child.stdout.destroy();
       child.stderr.destroy();
       const reapTimer = setTimeout(() => finish({ kind: 'timeout', stdout: text(out), stderr: text(err), pid, reaped: false }), REAP_GRACE_MS);

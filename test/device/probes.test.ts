@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -149,4 +151,18 @@ test('readCmmInfo: exact KiB figures; an index past the last card is the vendor 
   assert.deepEqual(ok, { ok: true, info: { busNumber: 1, totalKiB: 7208960, usedKiB: 1024000, remainKiB: 6184960 } });
   const bad = await readCmmInfo(1, { smi: SMI_CMD, env: smiEnv() });
   assert.deepEqual(bad, { ok: false, error: 'out-of-range', message: 'device index 1 is out of connected devices number 1' });
+});
+
+test('a hung axcl-smi does not outlive the Node process that started it', async (t) => {
+  const pidFile = path.join(tempDir(t), 'pids.json');
+  const runTool = path.resolve(__dirname, '../../lib/device/run-tool.js');
+  const script = `
+    const fs = require('node:fs');
+    require(${JSON.stringify(runTool)}).runTool(${JSON.stringify(SMI_CMD)}, [], { timeoutMs: 60000 });
+    const wait = setInterval(() => { if (fs.existsSync(${JSON.stringify(pidFile)})) { clearInterval(wait); process.exit(0); } }, 20);`;
+  const parent = spawn(process.execPath, ['-e', script], { env: smiEnv({ FAKE_SMI_HANG: '1', FAKE_SMI_PID_FILE: pidFile }), stdio: 'ignore' });
+  const [code] = (await once(parent, 'exit')) as [number | null];
+  assert.equal(code, 0);
+  const { pid, grandchild } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; grandchild: number };
+  assert.equal(await eventually(() => isGone(pid) && isGone(grandchild)), true, 'the tool group was left running');
 });
