@@ -71,8 +71,9 @@ async function main(): Promise<void> {
   }
   const local = await localTokenizer;
   const llm = new SimLlm({ cfg, log, out, tokenizer: model.tokenizer, encodeLocal: (text) => local.encode(text), requestLog });
-  const worker = new Worker(llm, model.tokenizer, out, cfg, requestLog);
-  const api = new ApiServer({ worker, llm, sampling: model.sampling, log, requestLog });
+  const sampling = model.sampling;
+  const worker = new Worker(llm, model.tokenizer, out, cfg, requestLog, () => ({ ...sampling }));
+  const api = new ApiServer({ worker, llm, sampling, log, requestLog });
 
   const shutdown = async (): Promise<void> => {
     await worker.stop();

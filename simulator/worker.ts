@@ -30,6 +30,7 @@ export class Worker {
     private readonly out: StdioBuffer,
     private readonly cfg: SimConfig,
     private readonly requestLog: RequestLog,
+    private readonly sampling: () => unknown,
   ) {}
 
   runAsync(prompt: string): void {
@@ -85,7 +86,7 @@ export class Worker {
     // Encode's failure is not checked by RunSync: the turn goes on with no new tokens.
     const encoded = await this.tokenizer.encode(prompt, this.lastReply);
     const diff = encoded?.diff ?? [];
-    this.requestLog.append({ event: 'prefill', kind: 'generate', tokens: diff.length, precompute_len: this.precomputeLen });
+    this.requestLog.append({ event: 'prefill', kind: 'generate', tokens: diff.length, precompute_len: this.precomputeLen, sampling: this.sampling() });
     if (this.llm.kv.set(this.precomputeLen, diff.length) !== 0) {
       // The fixed revision (@086f4e6) clears the flag and reports; the older one leaves it set forever.
       if (this.cfg.contextFull === 'wedge') return CONTEXT_FULL_MESSAGE;
