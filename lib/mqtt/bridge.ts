@@ -116,10 +116,15 @@ class Bridge implements MqttBridge {
     if (this.closing) return false;
     // A retained prompt would be replayed on every (re)subscription; only live prompts are served.
     if (packet.retain || this.presence?.owns(packet.topic)) return true;
-    const parsed = parsePrompt(toIncoming(packet));
-    if (!parsed) return true;
-    if (parsed.dedupeKey !== null && this.dedupe.checkAndRemember(parsed.dedupeKey)) return true;
-    this.serve(parsed);
+    // This runs inside MQTT.js's packet loop, where a throw would become an uncaught exception.
+    try {
+      const parsed = parsePrompt(toIncoming(packet));
+      if (!parsed) return true;
+      if (parsed.dedupeKey !== null && this.dedupe.checkAndRemember(parsed.dedupeKey)) return true;
+      this.serve(parsed);
+    } catch (e) {
+      this.o.onStatus('error', `prompt on ${packet.topic} dropped: ${toAx650Error(e).message}`);
+    }
     return true;
   }
 
