@@ -16,7 +16,7 @@ import {
   type GenerateRequest,
   type ProviderChunk,
 } from './g1-protocol';
-import { followGeneration } from './generation-poll';
+import { EARLY_INTERVAL_MS, EARLY_WINDOW_MS, followGeneration } from './generation-poll';
 import { G1Transport, TransportError, type JsonResponse } from './g1-transport';
 import { wait } from './wait';
 
@@ -49,9 +49,8 @@ export interface ResetOptions {
 const DEFAULT_BUSY_RETRIES = 30;
 const BUSY_BACKOFF_FIRST_MS = 50;
 const BUSY_BACKOFF_MAX_MS = 400;
-const RESET_EARLY_WINDOW_MS = 250;
-const EARLY_INTERVAL_MS = 15;
 
+/** Control flow only: the caller's signal fired before the runtime accepted the request. */
 class Aborted extends Error {}
 
 export class G1Client {
@@ -169,7 +168,7 @@ export class G1Client {
         started = true;
         if (elapsed > wedgeMs) throw new Ax650Error('RUNTIME_WEDGED', `The reset prefill did not finish within ${wedgeMs} ms.`);
       }
-      await wait(elapsed < RESET_EARLY_WINDOW_MS ? EARLY_INTERVAL_MS : Math.max(EARLY_INTERVAL_MS, this.pollIntervalMs / 2), signal);
+      await wait(elapsed < EARLY_WINDOW_MS ? EARLY_INTERVAL_MS : Math.max(EARLY_INTERVAL_MS, this.pollIntervalMs / 2), signal);
     }
   }
 

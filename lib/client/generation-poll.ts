@@ -30,8 +30,8 @@ export interface GenerationPollDeps {
 
 // Fast first polls catch a short job and the end of the start race; 15 ms is ~1 request per token
 // group at the fastest simulated rates and nothing next to a 1.3 s NPU prefill.
-const EARLY_WINDOW_MS = 250;
-const EARLY_INTERVAL_MS = 15;
+export const EARLY_WINDOW_MS = 250;
+export const EARLY_INTERVAL_MS = 15;
 const STOPPING_INTERVAL_MS = 20;
 // `Run` clears b_stop when it begins, so a stop that lands while the task is still queued or
 // encoding is lost; while the runtime still reports done:false after an abort, stop again.
