@@ -53,4 +53,29 @@ describe('broker restart', { skip: MOSQUITTO_SKIP }, () => {
     assert.equal(req.forId('mid').filter(isTerminal).length, 1, 'one end, never two');
     assert.deepEqual(runner.ran.map((r) => r.prompt), ['a long answer', 'after the restart']);
   });
+
+  test('a bridge started while the broker is down resolves at once, connects when it comes up, and closes while it is down', async () => {
+    await mosq.stop();
+    const runner = new FakeRunner();
+    const tb = await startTestBridge({ runner, url: mosq.url, promptTopic: 'late/prompt', clientId: 'late-bridge' });
+    cleanups.push(() => tb.bridge.close());
+    assert.equal(tb.bridge.connected, false);
+    await tb.waitForStatus('connecting', 3);
+    const attempts = tb.statuses.filter((s) => s.status === 'connecting').map((s) => s.detail);
+    assert.deepEqual(attempts.slice(0, 3), [undefined, 'attempt 2', 'attempt 3']);
+
+    await mosq.start();
+    await tb.waitForStatus('connected', 1);
+    const req = await Requester.connect(mosq.url);
+    cleanups.push(() => req.close());
+    await req.subscribe('late/prompt/response');
+    await req.publish('late/prompt', JSON.stringify({ prompt: 'are you up?', id: 'late' }));
+    assert.equal((await req.terminalOf('late')).body.done, true);
+
+    await mosq.stop();
+    await tb.waitForStatus('disconnected', 1);
+    await tb.bridge.close();
+    assert.equal(tb.bridge.connected, false);
+    await mosq.start();
+  });
 });
