@@ -34,7 +34,7 @@ function toIncoming(packet: IPublishPacket): IncomingPrompt {
   const props = packet.properties ?? {};
   const msg: IncomingPrompt = {
     topic: packet.topic,
-    payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload),
+    payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
   };
   if (props.responseTopic !== undefined) msg.responseTopic = props.responseTopic;
   if (props.correlationData !== undefined) msg.correlationData = props.correlationData;

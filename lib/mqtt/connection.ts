@@ -1,8 +1,7 @@
 /**
  * The bridge's one MQTT connection: a persistent session (stable client id, `clean:false`, and on
  * v5 a Session Expiry Interval > 0, without which `clean:false` keeps nothing: reliability §4.2),
- * our own reconnect loop with backoff and jitter instead of MQTT.js's fixed interval (§4.1), and
- * a subscription made whenever the broker did not keep the session.
+ * and our own reconnect loop with backoff and jitter instead of MQTT.js's fixed interval (§4.1).
  */
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { createBackoff, type BackoffOptions } from './backoff';
@@ -72,9 +71,11 @@ export function openConnection(opts: ConnectionOptions): Connection {
     if (opts.onMessage(packet)) callback();
   };
 
-  client.on('connect', (connack) => {
+  // Subscribing on every connection, even when the broker kept the session, costs one round trip
+  // and repairs a session whose subscription was refused or lost (a failed SUBACK, a broker that
+  // restored its sessions without their subscriptions).
+  client.on('connect', () => {
     backoff.reset();
-    if (connack.sessionPresent) return becomeReady();
     const subOpts = opts.protocolVersion === 5 && !opts.filter.startsWith('$share/')
       ? { qos: opts.qos, nl: true, rh: 2 }
       : { qos: opts.qos };
@@ -83,7 +84,8 @@ export function openConnection(opts: ConnectionOptions): Connection {
       if (err || code === undefined || code >= 128) {
         const why = err ? err.message : `the broker refused the subscription (reason ${String(code)})`;
         opts.onStatus('error', `subscribe to ${opts.filter} failed: ${why}`);
-        settleFirst();
+        // Connected but deaf is the worst state: drop the connection so the backoff loop retries.
+        client.stream.destroy();
         return;
       }
       becomeReady();

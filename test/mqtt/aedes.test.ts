@@ -155,3 +155,20 @@ test('close cancels its running and queued jobs, tells their requesters, then pu
   assert.equal(runner.running, false);
   assert.deepEqual(runner.ran.map((r) => r.prompt), ['long']);
 });
+
+test('a refused subscription is reported, and the bridge reconnects and subscribes again with backoff', async () => {
+  broker.allowSubscribe(false);
+  const runner = new FakeRunner();
+  const tb = await startTestBridge({ runner, url: broker.url, promptTopic: 'g/prompt', protocolVersion: 4, clientId: 'bridge-g' });
+  cleanups.push(() => tb.bridge.close());
+  assert.equal(tb.bridge.connected, false);
+  await tb.waitForStatus('error', 2);
+  assert.match(tb.statuses.find((s) => s.status === 'error')?.detail ?? '', /subscribe to g\/prompt failed/);
+  broker.allowSubscribe(true);
+  await tb.waitForStatus('connected', 1);
+  const req = await Requester.connect(broker.url, { protocolVersion: 4 });
+  cleanups.push(() => req.close());
+  await req.subscribe('g/prompt/response');
+  await req.publish('g/prompt', JSON.stringify({ prompt: 'now?', id: 'g1' }));
+  assert.equal((await req.terminalOf('g1')).body.done, true);
+});

@@ -34,6 +34,8 @@ export interface AedesBroker {
   url: string;
   /** Cuts a client's TCP connection from the broker side, like a network drop (its will fires). */
   dropClient(clientId: string): boolean;
+  /** While false, every SUBSCRIBE gets a failure return code (0x80), as an ACL denial does. */
+  allowSubscribe(allowed: boolean): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,8 @@ export async function startAedes(): Promise<AedesBroker> {
   const sockets = new Set<Socket>();
   const byClientId = new Map<string, Socket>();
   broker.on('clientReady', (client) => byClientId.set(client.id, client.conn as unknown as Socket));
+  let subscribeAllowed = true;
+  broker.authorizeSubscribe = (_client, sub, cb) => cb(null, subscribeAllowed ? sub : null);
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -59,6 +63,9 @@ export async function startAedes(): Promise<AedesBroker> {
       if (!socket || socket.destroyed) return false;
       socket.destroy();
       return true;
+    },
+    allowSubscribe(allowed) {
+      subscribeAllowed = allowed;
     },
     async close() {
       for (const s of sockets) s.destroy();
