@@ -37,6 +37,8 @@ export interface ExecutionContext {
   /** Arms the built-in tokenizer so the next reset restores this history; null with a tokenizer that cannot. */
   restoreHistory: ((messages: ChatMessage[]) => void) | null;
   beginGenerate(jobId: string): void;
+  /** The runtime's recent output, for a crash the client noticed before the process exit was reported. */
+  logTail?(): string;
   runtimeStats(jobId: string): Promise<RuntimeReportedStats>;
   wedgeMs: number;
   timeouts: { firstTokenMs: number; idleMs: number; totalMs: number };
@@ -129,7 +131,7 @@ export class JobExecution {
     } catch (e) {
       this.finishTimers(timers, idleTimer);
       ctx.setContext({ kind: 'unknown' });
-      const err = this.crashError ?? toAx650Error(e);
+      const err = withTail(this.crashError ?? toAx650Error(e), ctx.logTail);
       job.fail(err, await this.result(plan.prompt, visible, started, firstAt, queueMs, 'abort', stats));
       return;
     }
@@ -234,6 +236,12 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+/** A refused connection reaches the job before the exit event that carries the tail (the pipes drain first). */
+function withTail(err: Ax650Error, logTail: (() => string) | undefined): Ax650Error {
+  if (err.code !== 'RUNTIME_CRASHED' || err.tail || !logTail) return err;
+  return new Ax650Error(err.code, err.message, { params: err.params, tail: logTail(), cause: err });
 }
 
 export function stripThink(text: string): string {

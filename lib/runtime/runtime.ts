@@ -224,6 +224,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       restoreHistory: tokServer ? (m) => tokServer.setNextResetHistory(m) : null,
       beginGenerate: (id) => this.joiner.beginGenerate(id),
       runtimeStats: (id) => this.joiner.statsFor(id, 300),
+      logTail: () => this.procs.tail(),
       wedgeMs: this.cfg.wedgeMs,
       timeouts: this.opts.timeouts ?? DEFAULT_TIMEOUTS,
     });
