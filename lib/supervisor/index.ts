@@ -1,0 +1,8 @@
+export { ManagedChild, type ChildStream, type ExitInfo, type ManagedChildEvents, type SpawnSpec } from './child';
+export { reapOrphan, type ReapOptions, type ReapResult } from './reap';
+export { RestartPolicy, type RestartDecision, type RestartPolicyOptions } from './restart-policy';
+export { stripAnsi } from './ansi';
+export { LineSplitter, type LineSplitterOptions } from './line-splitter';
+export { TAIL_LIMIT } from './tail';
+export { DEFAULT_STOP, type StopTimings } from './terminate';
+export { readPidFile, type PidRecord } from './pid-file';
