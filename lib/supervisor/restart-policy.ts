@@ -76,8 +76,14 @@ export class RestartPolicy {
     return { action: 'restart', delayMs, attempt: this.attempt };
   }
 
-  /** The child has run long enough to be trusted again: the next crash starts the backoff over. */
+  /**
+   * The child has run long enough to be trusted again: the next crash starts the backoff over.
+   * The crash budget keeps counting, so a runtime that loads and then dies on every first request
+   * still ends in give-up. After a give-up, a start can only come from an operator (redeploy,
+   * explicit restart), so there this is a full reset().
+   */
   onHealthy(): void {
+    if (this.gaveUp !== undefined) this.reset();
     this.attempt = 0;
   }
 

@@ -52,6 +52,17 @@ test('more than maxCrashes within the window gives up, and stays given up until 
   assert.deepEqual(p.onCrash(0), { action: 'restart', delayMs: 1000, attempt: 1 });
 });
 
+test('after a give-up, onHealthy() (an operator restart) restores the whole budget', () => {
+  const c = clock();
+  const p = new RestartPolicy({ maxCrashes: 1, windowMs: 60_000, now: c.now, random: () => 0.5 });
+  assert.equal(p.onCrash(0).action, 'restart');
+  assert.equal(p.onCrash(0).action, 'give-up');
+  p.onHealthy();
+  assert.equal(p.failedReason, undefined);
+  assert.deepEqual(p.onCrash(0), { action: 'restart', delayMs: 1000, attempt: 1 }, 'the earlier crashes no longer count');
+  assert.equal(p.onCrash(0).action, 'give-up');
+});
+
 test('crashes spread wider than the window never spend the budget', () => {
   const c = clock();
   const p = new RestartPolicy({ maxCrashes: 2, windowMs: 60_000, maxMs: 1e9, now: c.now, random: () => 0.5 });
