@@ -93,6 +93,18 @@ export interface SimProcess {
   kill(): Promise<ExitInfo>;
 }
 
+/** Groups still running when the test process exits are killed, so a failed test leaves no orphans. */
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 /** Spawns the model folder's `main_api_axcl_aarch64` in its own process group. */
 export function spawnSim(opts: { modelDir: string; args: string[]; env?: Record<string, string> }): SimProcess {
   const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? os.tmpdir(), ...opts.env };
@@ -110,7 +122,13 @@ export function spawnSim(opts: { modelDir: string; args: string[]; env?: Record<
     err += d;
     listeners.forEach((l) => l());
   });
-  const exited = new Promise<ExitInfo>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  liveGroups.add(pid);
+  const exited = new Promise<ExitInfo>((resolve) =>
+    child.once('close', (code, signal) => {
+      liveGroups.delete(pid);
+      resolve({ code, signal });
+    }),
+  );
   let done = false;
   void exited.then(() => {
     done = true;
