@@ -15,6 +15,8 @@ export interface Exchange {
 
 export interface ApiContext {
   readonly runner: JobRunner;
+  /** JobRequest.owner of every job this server submits, so they can be cancelled together. */
+  readonly owner: string;
   readonly model: ServedModel;
   readonly version: string;
   readonly bodyLimit: number;

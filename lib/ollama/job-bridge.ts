@@ -1,12 +1,13 @@
 /**
- * Ties a Job to one HTTP exchange: the job shares the flows' queue (owner "http"), the
+ * Ties a Job to one HTTP exchange: the job shares the flows' queue (owner "http" by default), the
  * exchange's signal cancels it when the client goes away (queued: never runs; running: the
  * runtime is stopped), and runtime errors become HTTP statuses.
  */
 import { isAx650Error, type ErrorCode } from '../errors';
 import type { ChatMessage, JobRequest, JobResult, JobRunner, RuntimeState, SamplingOptions } from '../runtime/types';
-import type { Exchange } from './context';
+import type { ApiContext, Exchange } from './context';
 import { HttpError } from './http-io';
+import { normalizeTranscript } from './transcript';
 import { lastUserPrompt } from './validate';
 
 /** Ollama's ErrMaxQueue text, word for word (two spaces included): clients match on it. */
@@ -47,23 +48,25 @@ export function toHttpError(e: unknown): HttpError {
 export type JobSpec = Omit<JobRequest, 'owner' | 'signal'>;
 
 /**
- * A chat job: the whole transcript goes to the Runtime, its last user turn is the prompt, and
- * the system turns are also given as `system` so a Runtime that cannot replay a transcript
- * (vendor tokenizer) still keeps the system prompt.
+ * A chat job: the whole transcript (normalised, see transcript.ts) goes to the Runtime, its last
+ * user turn is the prompt, and the system prompt is also given as `system` so a Runtime that
+ * cannot replay a transcript (vendor tokenizer) still keeps it.
  */
-export function transcriptSpec(messages: ChatMessage[], sampling: SamplingOptions, maxTokens: number | undefined): JobSpec {
+export function transcriptSpec(raw: ChatMessage[], sampling: SamplingOptions, maxTokens: number | undefined): JobSpec {
+  // The client's own last turn must be a non-empty user message; after merging, the prompt is the whole last user run.
+  lastUserPrompt(raw);
+  const messages = normalizeTranscript(raw);
   const spec: JobSpec = { prompt: lastUserPrompt(messages), messages, sampling };
-  const system = messages.filter((m) => m.role === 'system').map((m) => m.content);
-  if (system.length > 0) spec.system = system.join('\n\n');
+  if (messages[0]?.role === 'system') spec.system = messages[0].content;
   if (maxTokens !== undefined) spec.maxTokens = maxTokens;
   return spec;
 }
 
-export function runJob(runner: JobRunner, spec: JobSpec, ex: Exchange, onDelta: (text: string) => void): Promise<JobResult> {
+export function runJob(ctx: Pick<ApiContext, 'runner' | 'owner'>, spec: JobSpec, ex: Exchange, onDelta: (text: string) => void): Promise<JobResult> {
   if (ex.signal.aborted) return Promise.reject(abortError(ex.signal));
   let handle;
   try {
-    handle = runner.submit({ ...spec, owner: 'http', signal: ex.signal });
+    handle = ctx.runner.submit({ ...spec, owner: ctx.owner, signal: ex.signal });
   } catch (e) {
     return Promise.reject(toHttpError(e));
   }

@@ -38,10 +38,11 @@ function canonical(name: string): string {
   return n.includes(':') ? n : `${n}:latest`;
 }
 
+/** A name, or where to read it on every request (the runtime's name is only known after its preflight). */
+export type ModelNameSource = string | (() => string);
+
 export class ServedModel {
-  readonly name: string;
   readonly details: ModelDetails;
-  readonly digest: string;
   private readonly sizeBytes: number;
   private readonly modifiedAt = new Date().toISOString();
   private keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
@@ -49,15 +50,22 @@ export class ServedModel {
   private active = 0;
 
   constructor(
-    modelName: string,
+    private readonly modelName: ModelNameSource,
     private readonly runner: JobRunner,
     description: ModelDescription = {},
   ) {
-    this.name = modelName.includes(':') ? modelName : `${modelName}:latest`;
     this.details = { ...DEFAULT_DETAILS, ...description.details };
     this.sizeBytes = description.sizeBytes ?? 0;
-    // Not a content digest (the axmodel files are not read here): a stable id clients can key on.
-    this.digest = createHash('sha256').update(this.name).digest('hex');
+  }
+
+  get name(): string {
+    const n = typeof this.modelName === 'string' ? this.modelName : this.modelName();
+    return n.includes(':') ? n : `${n}:latest`;
+  }
+
+  /** Not a content digest (the axmodel files are not read here): a stable id clients can key on. */
+  get digest(): string {
+    return createHash('sha256').update(this.name).digest('hex');
   }
 
   /** Throws Ollama's 404 unless `requested` names this model. */

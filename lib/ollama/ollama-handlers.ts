@@ -97,7 +97,7 @@ async function answerJob(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common, s
     if (out && (text.content || text.thinking)) out.write({ ...head(), ...piece(kind, text), done: false });
   };
   try {
-    const result = await runJob(ctx.runner, { ...spec, think: c.think }, ex, (delta) =>
+    const result = await runJob(ctx, { ...spec, think: c.think }, ex, (delta) =>
       emit(splitter ? splitter.push(delta) : { thinking: '', content: delta }),
     );
     if (splitter) emit(splitter.flush());

@@ -52,7 +52,7 @@ export async function chatCompletions(ctx: ApiContext, ex: Exchange): Promise<vo
     out?.write({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] });
   };
   try {
-    const result = await runJob(ctx.runner, spec, ex, (text) => {
+    const result = await runJob(ctx, spec, ex, (text) => {
       if (text) chunk(text);
     });
     const finishReason = openAiFinishReason(result.stats.doneReason);

@@ -10,7 +10,7 @@ import type { JobRunner } from '../runtime/types';
 import type { ApiContext, Exchange } from './context';
 import { HttpError, sendError } from './http-io';
 import { SHUTTING_DOWN } from './job-bridge';
-import { ServedModel, type ModelDescription } from './model';
+import { ServedModel, type ModelDescription, type ModelNameSource } from './model';
 import { allowedMethods, authorize, dialectOf, resolveRoute } from './router';
 
 export interface ApiServerOptions {
@@ -19,14 +19,16 @@ export interface ApiServerOptions {
   host?: string;
   /** Default 11434 (Ollama's); 0 picks a free port. */
   port?: number;
-  /** Default 'qwen3-ax650'; clients may add ':latest'. */
-  modelName?: string;
+  /** Default 'qwen3-ax650'; clients may add ':latest'. A function is read on every request. */
+  modelName?: ModelNameSource;
   /** When set, every endpoint but `/` requires `Authorization: Bearer <token>`. */
   token?: string;
   /** Reported by /api/version; clients gate features on Ollama versions. */
   version?: string;
   /** Largest accepted request body, bytes. Default 1 MiB. */
   bodyLimit?: number;
+  /** JobRequest.owner of the jobs this server submits. Default 'http'. */
+  owner?: string;
   /** Model details for /api/tags, /api/ps and /api/show. */
   model?: ModelDescription;
 }
@@ -72,6 +74,7 @@ async function dispatch(ctx: ApiContext, token: string | undefined, ex: Exchange
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const ctx: ApiContext = {
     runner: opts.runner,
+    owner: opts.owner ?? 'http',
     model: new ServedModel(opts.modelName ?? 'qwen3-ax650', opts.runner, opts.model),
     version: opts.version ?? DEFAULT_VERSION,
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,

@@ -39,6 +39,8 @@ export interface ExecutionContext {
   beginGenerate(jobId: string): void;
   /** The runtime's recent output, for a crash the client noticed before the process exit was reported. */
   logTail?(): string;
+  /** Resolves when a reset already under way (the reset ahead) has finished; never rejects. */
+  settle(): Promise<void>;
   runtimeStats(jobId: string): Promise<RuntimeReportedStats>;
   wedgeMs: number;
   timeouts: { firstTokenMs: number; idleMs: number; totalMs: number };
@@ -51,6 +53,8 @@ export class JobExecution {
   private stopReason: StopReason | null = null;
   private crashError: Ax650Error | null = null;
   private timeoutWhich = '';
+  /** The runtime accepted a generate for this job (its KV cache now holds the turn, even a stopped one). */
+  private accepted = false;
 
   constructor(private readonly job: Job, private readonly ctx: ExecutionContext) {}
 
@@ -129,11 +133,14 @@ export class JobExecution {
       }
       if (filter && !this.stopReason) emitVisible(filter.flush());
     } catch (e) {
-      this.finishTimers(timers, idleTimer);
+      // A stop during the reset surfaces as a rejected reset; the stop reason decides how the job ends.
+      if (!this.stopReason || this.stopReason === 'crash') {
+        this.finishTimers(timers, idleTimer);
+        ctx.setContext({ kind: 'unknown' });
+        job.fail(withTail(this.crashError ?? toAx650Error(e), ctx.logTail), await this.result(plan.prompt, visible, started, firstAt, queueMs, 'abort', stats));
+        return;
+      }
       ctx.setContext({ kind: 'unknown' });
-      const err = withTail(this.crashError ?? toAx650Error(e), ctx.logTail);
-      job.fail(err, await this.result(plan.prompt, visible, started, firstAt, queueMs, 'abort', stats));
-      return;
     }
     this.finishTimers(timers, idleTimer);
     this.afterTurn(plan, raw);
@@ -174,6 +181,8 @@ export class JobExecution {
   /** Resets the runtime unless its context is already the one this job needs; returns the prefill time. */
   private async prepareContext(plan: ReturnType<JobExecution['plan']>, stats: Partial<JobStats>): Promise<number> {
     const { ctx } = this;
+    await ctx.settle();
+    if (this.stopReason) return 0;
     const now = ctx.getContext();
     const transcript = this.job.request.messages !== undefined;
     if (!transcript && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
@@ -190,11 +199,18 @@ export class JobExecution {
   private async generateOnce(prompt: string, onDelta: (d: string) => void) {
     const s = { ...this.ctx.sampling, ...stripUndefined(this.job.request.sampling ?? {}) };
     // The stats joiner counts only generates the runtime accepted, in order (lib/runtime/stats-joiner.ts).
-    return this.ctx.client.generate({ prompt, ...s }, { onDelta, onAccepted: () => this.ctx.beginGenerate(this.job.id), signal: this.ctl.signal, wedgeMs: this.ctx.wedgeMs });
+    return this.ctx.client.generate({ prompt, ...s }, { onDelta, onAccepted: () => {
+        this.accepted = true;
+        this.ctx.beginGenerate(this.job.id);
+      }, signal: this.ctl.signal, wedgeMs: this.ctx.wedgeMs });
   }
 
   private afterTurn(plan: ReturnType<JobExecution['plan']>, raw: string): void {
     const { ctx } = this;
+    if (!this.accepted) {
+      ctx.setContext({ kind: 'unknown' });
+      return;
+    }
     if (plan.conversation && this.stopReason !== 'crash') {
       // The runtime keeps even a stopped reply as last_reply (reference §1.6), so the history does too.
       ctx.conversations.addTurn(plan.conversation, plan.prompt, stripThink(raw));

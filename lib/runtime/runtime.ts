@@ -25,6 +25,11 @@ export interface RuntimeOptions {
   preflight?: (cfg: RuntimeConfig) => Promise<void>;
   /** Default job timeouts, tuned for a 4 token/s NPU. */
   timeouts?: { firstTokenMs: number; idleMs: number; totalMs: number };
+  /**
+   * Asked after a crash, once the processes are down and before a restart is scheduled: an error
+   * means restarting cannot help (a card the kernel reports dead) and the runtime goes to `failed` with it.
+   */
+  beforeRestart?: () => Promise<Ax650Error | null>;
 }
 
 const DEFAULT_TIMEOUTS = { firstTokenMs: 180_000, idleMs: 30_000, totalMs: 900_000 };
@@ -109,6 +114,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
 
   submit(request: JobRequest): JobHandle {
     validateRequest(request);
+    this.checkFits(request.prompt);
     if (this.stateValue === 'failed') {
       throw new Ax650Error('RUNTIME_FAILED', `The NPU runtime has failed and is not restarting: ${this.lastError?.message ?? 'see the log'}. Fix the cause and redeploy.`, { tail: this.lastError?.tail });
     }
@@ -120,6 +126,20 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     if (this.stateValue === 'stopped') this.start().catch(() => undefined);
     queueMicrotask(() => this.pump());
     return job;
+  }
+
+  /** A prompt the runtime could never prefill in one turn is refused now rather than after a reset and a retry. */
+  private checkFits(prompt: string): void {
+    const limit = this.initLimits.prefillMaxTokenNum;
+    if (!this.counter || limit === null) return;
+    // The chat template adds about a dozen tokens around the prompt (reference §3).
+    const room = limit - 16;
+    const tokens = this.counter.encode(prompt).length;
+    if (tokens > room) {
+      throw new Ax650Error('BAD_INPUT', `The prompt is ${tokens} tokens; the model takes at most about ${room} tokens in one turn. Shorten it or split it.`, {
+        params: { field: 'prompt', tokens, limit: room },
+      });
+    }
   }
 
   cancelOwner(owner: string): number {
@@ -200,9 +220,12 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
   }
 
   private pump(): void {
-    if (this.current || this.maintenance || (this.stateValue !== 'ready' && this.stateValue !== 'busy')) return;
+    if (this.current || (this.stateValue !== 'ready' && this.stateValue !== 'busy')) return;
     const job = this.queue.shift();
-    if (!job) return;
+    if (!job) {
+      if (this.stateValue === 'ready' && !this.maintenance) this.emit('idle');
+      return;
+    }
     if (job.request.notAfter !== undefined && Date.now() > job.request.notAfter) {
       job.fail(new Ax650Error('EXPIRED', 'The prompt expired before the NPU was free; it was not run.'));
       return this.pump();
@@ -225,6 +248,8 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       beginGenerate: (id) => this.joiner.beginGenerate(id),
       runtimeStats: (id) => this.joiner.statsFor(id, 300),
       logTail: () => this.procs.tail(),
+      // A job that arrives during the reset ahead starts at once and waits for that prefill instead of repeating it.
+      settle: () => this.maintenance ?? Promise.resolve(),
       wedgeMs: this.cfg.wedgeMs,
       timeouts: this.opts.timeouts ?? DEFAULT_TIMEOUTS,
     });
@@ -258,7 +283,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       )
       .finally(() => {
         this.maintenance = null;
-        this.pump();
+        if (!this.current) this.pump();
       });
   }
 
@@ -288,8 +313,9 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     }
     this.restarts++;
     this.setState('backoff');
-    void this.procs.stop().finally(() => {
+    void this.procs.stop().then(() => this.restartVerdict(), () => this.restartVerdict()).then((verdict) => {
       if (this.stateValue !== 'backoff') return;
+      if (verdict) return this.fail(verdict);
       this.backoffTimer = setTimeout(() => {
         this.backoffTimer = null;
         if (this.stateValue !== 'backoff') return;
@@ -298,6 +324,15 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
         });
       }, decision.delayMs);
     });
+  }
+
+  /** The beforeRestart hook's answer; a hook that throws does not block the restart. */
+  private async restartVerdict(): Promise<Ax650Error | null> {
+    try {
+      return (await this.opts.beforeRestart?.()) ?? null;
+    } catch {
+      return null;
+    }
   }
 
   /** No more restarts until an explicit restart or redeploy; queued jobs are told why. */

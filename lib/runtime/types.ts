@@ -136,6 +136,8 @@ export interface RuntimeInfo {
 export interface RuntimeEventMap {
   state: [state: RuntimeState, info: RuntimeInfo];
   log: [line: string];
+  /** Ready, nothing queued, nothing running, no reset prefill under way: the runtime gets no requests now. */
+  idle: [];
 }
 
 /** What every ingress depends on. Implemented by lib/runtime/runtime.ts. */

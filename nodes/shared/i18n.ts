@@ -20,6 +20,10 @@ export function errorText(RED: NodeAPI, err: Ax650Error): string {
 export function nodeError(RED: NodeAPI, err: Ax650Error): Error & { code: string; tail?: string } {
   const e = new Error(errorText(RED, err)) as Error & { code: string; tail?: string };
   e.code = err.code;
-  if (err.tail) e.tail = err.tail;
+  if (err.tail) {
+    e.tail = err.tail;
+    // Node-RED copies `code` and `cause` (not other fields) into the Catch node's msg.error.
+    (e as Error & { cause?: unknown }).cause = { tail: err.tail };
+  }
   return e;
 }
