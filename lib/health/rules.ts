@@ -61,6 +61,9 @@ export interface HealthInput {
 /** States in which the G1 runtime's HTTP server is listening (it opens the port only after loading). */
 const LISTENING: readonly RuntimeState[] = ['resetting', 'ready', 'busy'];
 
+/** States between a restart's spawn and ready. */
+const RELOADING: readonly RuntimeState[] = ['preflight', 'starting-tokenizer', 'loading', 'resetting'];
+
 function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
@@ -117,6 +120,10 @@ function runtimeAlerts(input: HealthInput, t: HealthThresholds): Alert[] {
     alerts.push({ id: 'runtimeFailed', level: 'critical', message: `The LLM runtime has failed and will not restart by itself${why}. Fix the cause and redeploy or restart it.` });
   } else if (r.state === 'backoff') {
     alerts.push({ id: 'runtimeRestarting', level: 'warning', message: `The LLM runtime stopped unexpectedly and is waiting to restart (restart ${r.restarts}).`, value: r.restarts });
+  } else if (r.restarts > 0 && RELOADING.includes(r.state)) {
+    // The alert lasts until the restarted runtime is ready: a reload takes 65–135 s on a Pi 5, and
+    // clearing it when the backoff ends would announce a recovery two minutes early.
+    alerts.push({ id: 'runtimeRestarting', level: 'warning', message: `The LLM runtime is loading again after stopping unexpectedly (restart ${r.restarts}, ${Math.round(r.loadProgress)} %).`, value: r.restarts });
   }
   if (r.queueDepth >= t.queueDepth) {
     alerts.push({ id: 'queueDepth', level: 'warning', message: `${r.queueDepth} jobs are waiting for the NPU: requests arrive faster than it answers.`, value: r.queueDepth, threshold: t.queueDepth });

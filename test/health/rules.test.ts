@@ -19,6 +19,7 @@ const cases: { id: AlertId; level: Alert['level']; input: HealthInput; message: 
   { id: 'deadCard', level: 'warning', input: { ...healthy, device: device({ cards: [], smi: { ok: false, error: 'timeout' } }) }, message: /did not answer in time/ },
   { id: 'runtimeFailed', level: 'critical', input: { ...healthy, runtime: runtimeInfo({ state: 'failed', lastError: { code: 'LOAD_STALLED', message: 'no progress for 60 s' } }) }, message: /LOAD_STALLED: no progress for 60 s/ },
   { id: 'runtimeRestarting', level: 'warning', input: { ...healthy, runtime: runtimeInfo({ state: 'backoff', restarts: 2 }) }, message: /restart 2/, value: 2 },
+  { id: 'runtimeRestarting', level: 'warning', input: { ...healthy, runtime: runtimeInfo({ state: 'loading', restarts: 1, loadProgress: 40 }) }, message: /loading again .*restart 1, 40 %/, value: 1 },
   { id: 'queueDepth', level: 'warning', input: { ...healthy, runtime: runtimeInfo({ queueDepth: 5 }) }, message: /5 jobs are waiting/, value: 5, threshold: 5 },
   { id: 'slowTokens', level: 'warning', input: { ...healthy, runtime: runtimeInfo({ lastTokensPerSecond: 0.4 }) }, message: /0\.40 tokens\/s, below 1/, value: 0.4, threshold: 1 },
   { id: 'cmmFull', level: 'warning', input: { ...healthy, device: device({ cards: [card({ cmmUsedMiB: 6900 })] }) }, message: /98 % full/, value: 98, threshold: 95 },
