@@ -156,7 +156,8 @@ async function readKernelLog(opts: ProbeOptions): Promise<{ text: string; source
   return { error: 'the kernel log is not readable (dmesg is restricted; add the Node-RED user to the adm group for journalctl -k)' };
 }
 
-async function probeKernel(opts: ProbeOptions, cursor: KernelLogCursor): Promise<KernelReading> {
+/** Reads the kernel log once and advances `cursor` past it. Never throws: an unreadable log is `error`. */
+export async function probeKernelLog(opts: ProbeOptions, cursor: KernelLogCursor): Promise<KernelReading> {
   if (opts.dmesg === null && opts.kernelLogFile === undefined) {
     return { source: null, newLines: 0, newDeadDevices: [], newAllocFailures: [], deadDevices: cursor.currentDead() };
   }
@@ -174,7 +175,7 @@ export async function probeDevices(opts: ProbeOptions = {}): Promise<DeviceReadi
     probeLspci(opts),
     exists(opts.devNodePath ?? '/dev/axcl_host'),
     probeMeminfo(opts.meminfoPath ?? '/proc/meminfo'),
-    probeKernel(opts, cursor),
+    probeKernelLog(opts, cursor),
   ]);
   for (const card of smi.cards) {
     if (card.busNumber !== null && card.temperatureC !== null) cursor.markAlive(card.busNumber);
