@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { toAx650Error } from '../lib/errors';
+import { DeadCardWatch, parseKernelLogSetting } from '../lib/device/dead-card-watch';
 import { defaultConfig, type TokenizerMode } from '../lib/runtime/config';
 import { claimRuntimePort, releaseRuntimePort } from '../lib/runtime/host-registry';
 import { launcherFor } from '../lib/runtime/launcher';
@@ -37,6 +38,8 @@ interface RuntimeDef extends NodeDef {
   /** JSON object of simulator knobs (AX650_SIM_*), for demos and tests. */
   simEnv?: string;
   runtimePort?: string | number;
+  /** Where dead-card lines are read: "dmesg" (default), "off" or a file path. */
+  kernelLog?: string;
 }
 
 function int(v: unknown, fallback: number): number {
@@ -96,6 +99,7 @@ export default function register(RED: NodeAPI): void {
       runtimePort: settings.mode === 'hardware' ? 8000 : settings.runtimePort ?? 8000,
     });
     cfg.restart.maxCrashes = settings.maxCrashes ?? cfg.restart.maxCrashes;
+    const deadCard = new DeadCardWatch(parseKernelLogSetting(cfgDef.kernelLog));
     const runtime = new Runtime(cfg, {
       launcher: (c, url) => launcherFor(c)(c, url),
       preflight: async (c) => {
@@ -105,7 +109,10 @@ export default function register(RED: NodeAPI): void {
         Object.assign(c, { ...resolved, queueLimit: c.queueLimit, restart: c.restart });
         claimRuntimePort(c.runtimePort, node.id);
         await runPreflight(c);
+        if (deadCard.appliesTo(c)) await deadCard.mark();
       },
+      // A card the kernel declared dead since the start only comes back with a reboot: fail instead of restart-looping.
+      beforeRestart: async () => (deadCard.appliesTo(cfg) ? deadCard.check() : null),
     });
     node.runtime = runtime;
     node.users = {};
