@@ -43,6 +43,8 @@ export interface NodeRedOptions {
   /** Extra settings.js content (object literal members). */
   settings?: Record<string, unknown>;
   env?: Record<string, string>;
+  /** Also copy Node-RED's output to this process's stdout (the demo). */
+  echo?: boolean;
 }
 
 /** Installs this package into `userDir` as a symlink, like `npm install <path>` would. */
@@ -70,8 +72,14 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
     detached: true,
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (opts.echo) process.stdout.write(d);
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (opts.echo) process.stderr.write(d);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
