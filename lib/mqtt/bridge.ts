@@ -172,6 +172,16 @@ class Bridge implements MqttBridge {
 }
 
 /**
+ * Creates the bridge and starts connecting in the background; throws CONFIG_INVALID for bad
+ * options. For callers that must be able to close at any moment (a Node-RED node whose close
+ * budget is 15 s, while one connection attempt may take 10 s to time out): progress is reported
+ * through `onStatus` only.
+ */
+export function createMqttBridge(opts: MqttBridgeOptions): MqttBridge {
+  return new Bridge(resolveOptions(opts));
+}
+
+/**
  * Starts the bridge. Rejects with CONFIG_INVALID for bad options; otherwise resolves after the
  * first connection attempt (connected and subscribed, or failed and retrying in the background),
  * so an unreachable broker never leaves the caller without a handle to close.

@@ -98,13 +98,33 @@ export interface Mosquitto {
   dir: string;
 }
 
-export async function startMosquitto(opts: { persistence?: boolean } = {}): Promise<Mosquitto> {
+export interface MosquittoOptions {
+  persistence?: boolean;
+  /** Username → password; when given, anonymous clients are refused. */
+  users?: Record<string, string>;
+}
+
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const bin = mosquittoPath();
   if (!bin) throw new Error(String(MOSQUITTO_SKIP));
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ax650-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest stderr', 'log_type all'];
+  const lines = [`listener ${port} 127.0.0.1`, 'log_dest stderr', 'log_type all'];
+  // Started as root, mosquitto drops to the `mosquitto` user, which cannot read this 0700 folder
+  // (its password and persistence files); staying root keeps the broker as it runs in CI.
+  if (process.getuid?.() === 0) lines.push('user root');
+  if (opts.users) {
+    const passwords = join(dir, 'passwords');
+    writeFileSync(passwords, '');
+    for (const [user, password] of Object.entries(opts.users)) {
+      const r = spawnSync('mosquitto_passwd', ['-b', passwords, user, password], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr || r.error?.message}`);
+    }
+    lines.push('allow_anonymous false', `password_file ${passwords}`);
+  } else {
+    lines.push('allow_anonymous true');
+  }
   lines.push(...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']));
   writeFileSync(conf, lines.join('\n') + '\n');
   let child: ChildProcess | null = null;

@@ -1,0 +1,150 @@
+/**
+ * A real Node-RED flow around ax650-mqtt nodes: one or more ax650-runtime config nodes on the
+ * simulator (own model folder, free ports, fast knobs) and the bridge nodes pointed at a real
+ * broker. Records every status and warning of the bridge nodes, and proves at close that every
+ * runtime process it started is gone.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createSimModelDir } from '../../simulator/model-dir';
+import { simulatorTestEnv } from '../../simulator/env';
+import type { Runtime } from '../../lib/runtime/runtime';
+import { freeLoopbackPort } from '../helpers/node-red-process';
+import { getHelper, runtimeNode, type FlowNode, type NodeModule, type TestNode } from '../helpers/nr';
+import { Signal } from '../mqtt/signal';
+import { isGone } from '../mqtt/brokers';
+import type { NodeStatus } from '../../nodes/red-types';
+
+export interface BridgeSpec {
+  id: string;
+  runtime?: string;
+  [key: string]: unknown;
+}
+
+export interface BridgeFlowOptions {
+  broker: string;
+  bridges: BridgeSpec[];
+  /** Runtime config node ids; each gets its own simulator. Default ['rt']. */
+  runtimes?: string[];
+  simEnv?: Record<string, string>;
+  credentials?: Record<string, { user?: string; password?: string }>;
+}
+
+export interface BridgeFlow {
+  runtime(id?: string): Runtime;
+  node(id: string): TestNode;
+  statuses: Map<string, NodeStatus[]>;
+  warnings: Map<string, string[]>;
+  errors: Map<string, string[]>;
+  /** Resolves once the node's latest status satisfies `pred`. */
+  waitForStatus(id: string, pred: (s: NodeStatus) => boolean, what: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once the node has logged a warning matching `re`. */
+  waitForWarning(id: string, re: RegExp, timeoutMs?: number): Promise<void>;
+  /** The prompts each runtime's simulator received (POST /api/generate), in order. */
+  promptsSeenBy(runtimeId: string): Promise<string[]>;
+  /** Every runtime pid this flow ever had. */
+  pids(): number[];
+  /** Unloads the flow (the nodes' close handlers run), stops Node-RED, proves the runtimes gone. Once. */
+  close(): Promise<void>;
+}
+
+export const isConnected = (s: NodeStatus): boolean => s.fill === 'green';
+
+export function mqttNode(): NodeModule {
+  const mod = require(path.resolve(__dirname, '../../nodes/ax650-mqtt.js')) as { default: NodeModule };
+  return mod.default;
+}
+
+export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFlow> {
+  const helper = getHelper();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-mqtt-flow-'));
+  const runtimeIds = opts.runtimes ?? ['rt'];
+  const flow: FlowNode[] = [{ id: 'tab', type: 'tab', label: 'mqtt' }];
+  for (const id of runtimeIds) {
+    const modelDir = path.join(dir, id);
+    await createSimModelDir(modelDir);
+    flow.push({
+      id, type: 'ax650-runtime', mode: 'simulator', modelDir, startOn: 'deploy',
+      tokenizerPort: await freeLoopbackPort(), runtimePort: await freeLoopbackPort(),
+      simEnv: JSON.stringify({ ...simulatorTestEnv, AX650_SIM_LOG: path.join(dir, `${id}.log`), ...opts.simEnv }),
+    });
+  }
+  for (const b of opts.bridges) {
+    flow.push({ type: 'ax650-mqtt', z: 'tab', runtime: runtimeIds[0], broker: opts.broker, ...b });
+  }
+
+  const statuses = new Map<string, NodeStatus[]>();
+  const warnings = new Map<string, string[]>();
+  const errors = new Map<string, string[]>();
+  const signal = new Signal();
+  await helper.startServer();
+  await helper.load([runtimeNode(), mqttNode()], flow, opts.credentials ?? {});
+  for (const b of opts.bridges) {
+    const n = helper.getNode(b.id);
+    if (!n) throw new Error(`node ${b.id} was not created`);
+    statuses.set(b.id, []);
+    warnings.set(b.id, []);
+    errors.set(b.id, []);
+    n.on('call:status', (call) => {
+      statuses.get(b.id)!.push(call.args[0] as NodeStatus);
+      signal.notify();
+    });
+    n.on('call:warn', (call) => {
+      warnings.get(b.id)!.push(String(call.args[0]));
+      signal.notify();
+    });
+    n.on('call:error', (call) => {
+      errors.get(b.id)!.push(String(call.args[0]));
+      signal.notify();
+    });
+  }
+  const runtimes = new Map(runtimeIds.map((id) => [id, (helper.getNode(id) as unknown as { runtime: Runtime }).runtime]));
+  const pids = new Set<number>();
+  for (const rt of runtimes.values()) {
+    rt.on('state', (_s, info) => {
+      if (info.pid !== null) pids.add(info.pid);
+    });
+  }
+  await Promise.all([...runtimes.values()].map((rt) => rt.start()));
+  let closed = false;
+
+  return {
+    runtime: (id = runtimeIds[0]!) => runtimes.get(id)!,
+    node: (id) => helper.getNode(id)!,
+    statuses,
+    warnings,
+    errors,
+    waitForStatus(id, pred, what, timeoutMs = 15_000) {
+      return signal.until(() => {
+        const list = statuses.get(id) ?? [];
+        const last = list[list.length - 1];
+        return last !== undefined && pred(last);
+      }, timeoutMs, () => `${id} to be ${what}; statuses ${JSON.stringify(statuses.get(id))}`);
+    },
+    waitForWarning(id, re, timeoutMs = 15_000) {
+      return signal.until(() => (warnings.get(id) ?? []).some((w) => re.test(w)), timeoutMs,
+        () => `a warning ${re} from ${id}; got ${JSON.stringify(warnings.get(id))}`);
+    },
+    async promptsSeenBy(runtimeId) {
+      const text = await readFile(path.join(dir, `${runtimeId}.log`), 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean)
+        .map((l) => JSON.parse(l) as { event: string; method?: string; path?: string; body?: { prompt?: unknown } })
+        .filter((e) => e.event === 'request' && e.method === 'POST' && e.path === '/api/generate')
+        .map((e) => String(e.body?.prompt));
+    },
+    pids: () => [...pids],
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const rt of runtimes.values()) {
+        const pid = rt.info().pid;
+        if (pid !== null) pids.add(pid);
+      }
+      await helper.unload();
+      await helper.stopServer();
+      for (const pid of pids) if (!isGone(pid)) throw new Error(`runtime pid ${pid} still alive after the flow closed`);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
