@@ -1,19 +1,15 @@
 /**
  * The real stack behind the HTTP facade for the api tests: the Runtime (built-in tokenizer in
  * process, the simulator as the runtime binary in its own process group) on free loopback ports
- * with fast sim knobs, and the facade on port 0 in front of it. close() proves the runtime pid gone.
+ * with fast sim knobs (bench/lib/sim-runtime.ts), and the facade on port 0 in front of it.
+ * close() proves the simulator pid gone.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultConfig } from '../../lib/runtime/config';
-import { simulatorLauncher } from '../../lib/runtime/launcher';
-import { Runtime } from '../../lib/runtime/runtime';
-import { runPreflight } from '../../lib/runtime/settings';
+import type { Runtime } from '../../lib/runtime/runtime';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../lib/ollama/server';
-import { createSimModelDir } from '../../simulator/model-dir';
-import { simulatorTestEnv } from '../../simulator/env';
-import { freePort, isAlive } from '../helpers/sim';
+import { startSimRuntime } from '../../bench/lib/sim-runtime';
 
 export { waitFor } from '../ollama/harness';
 
@@ -21,7 +17,6 @@ export interface RealStack {
   runtime: Runtime;
   server: ApiServer;
   url: string;
-  simLog: string;
   /** The simulator's request log (AX650_SIM_LOG), parsed. */
   readLog(): Promise<SimLogLine[]>;
   close(): Promise<void>;
@@ -39,44 +34,31 @@ export interface SimLogLine {
 export interface StackOptions {
   simEnv?: Record<string, string>;
   server?: Omit<ApiServerOptions, 'runner'>;
-  queueLimit?: number;
 }
 
 export async function startRealStack(opts: StackOptions = {}): Promise<RealStack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-api-'));
-  const modelDir = path.join(dir, 'model');
-  await createSimModelDir(modelDir);
   const simLog = path.join(dir, 'sim.log');
-  const cfg = defaultConfig({
-    modelDir,
-    simulator: true,
-    runtimePort: await freePort(),
-    tokenizerPort: await freePort(),
-    stateDir: dir,
-    queueLimit: opts.queueLimit ?? 32,
-    simulatorEnv: { ...simulatorTestEnv, AX650_SIM_TOKENS_PER_SEC: '200', AX650_SIM_LOG: simLog, ...opts.simEnv },
+  const sim = await startSimRuntime({ AX650_SIM_TOKENS_PER_SEC: '200', AX650_SIM_LOG: simLog, ...opts.simEnv }).catch(async (e: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
   });
-  const runtime = new Runtime(cfg, { launcher: simulatorLauncher, preflight: runPreflight });
   let server: ApiServer | undefined;
   const close = async (): Promise<void> => {
-    const pid = runtime.info().pid;
     await server?.close();
-    await runtime.stop();
-    if (pid !== null && isAlive(pid)) throw new Error(`runtime pid ${pid} still alive after stop()`);
+    await sim.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await runtime.start();
-    server = await startApiServer({ runner: runtime, port: 0, ...opts.server });
+    server = await startApiServer({ runner: sim.runtime, port: 0, ...opts.server });
   } catch (e) {
     await close();
     throw e;
   }
   return {
-    runtime,
+    runtime: sim.runtime,
     server,
     url: server.url,
-    simLog,
     readLog: async () => {
       const text = await readFile(simLog, 'utf8').catch(() => '');
       return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SimLogLine);
