@@ -49,6 +49,13 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
     return [this.tokenizerChild?.tail() ?? '', this.runtime?.tail() ?? ''].filter(Boolean).join('\n');
   }
 
+  /** Ends the children a killed host left behind, found through their pid files (never signals a stranger: see reapOrphan). */
+  async reapOrphans(): Promise<void> {
+    const files = [pidFilePath(this.cfg, 'runtime')];
+    if (this.cfg.tokenizerMode === 'vendor') files.push(pidFilePath(this.cfg, 'tokenizer'));
+    await Promise.all(files.map((f) => reapOrphan(f).catch(() => undefined)));
+  }
+
   async startTokenizer(): Promise<void> {
     const { cfg } = this;
     this.stopping = false;

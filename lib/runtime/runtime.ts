@@ -186,6 +186,8 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     this.loadProgress = 0;
     try {
       this.setState('preflight');
+      // A host killed with SIGKILL leaves its children running on the very ports the pre-flight checks.
+      await this.procs.reapOrphans();
       await this.opts.preflight?.(this.cfg);
     } catch (e) {
       this.fail(toAx650Error(e, 'CONFIG_INVALID'));
