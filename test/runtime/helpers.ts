@@ -5,6 +5,7 @@
  * spawn and pid. stop() proves that nothing the runtime started survives: every pid seen is gone
  * and no process runs with its working folder inside the temp folder.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -93,6 +94,7 @@ export async function startSimRuntime(opts: SimRuntimeOptions = {}): Promise<Sim
     runtimePort,
     tokenizerPort,
     tokenizerMode: opts.vendorTokenizer ? 'vendor' : 'builtin',
+    python: opts.vendorTokenizer ? realPython() : 'python3',
     stateDir: path.join(root, 'state'),
     simulatorEnv: { ...simulatorTestEnv, AX650_SIM_LOG: logFile, ...opts.simEnv },
     restart: { baseMs: 100, maxMs: 2000, maxCrashes: 10, windowMs: 60_000 },
@@ -182,11 +184,22 @@ export async function startSimRuntime(opts: SimRuntimeOptions = {}): Promise<Sim
     try {
       await rt.start();
     } catch (e) {
-      await sim.stop();
+      await sim.stop().catch((stopError: unknown) => {
+        throw new Error(`start failed (${String(e)}) and then stop failed: ${String(stopError)}`, { cause: e });
+      });
       throw e;
     }
   }
   return sim;
+}
+
+/**
+ * The interpreter itself rather than a `python3` on PATH: a version-manager shim (pyenv) is a
+ * script that execs Python, so the pid file records the shim's command line and reapOrphan later
+ * refuses the exec'd process as "a different command line" (a supervisor limitation, reported).
+ */
+function realPython(): string {
+  return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 }
 
 /** Stops every runtime the helpers started that a test has not stopped itself. */
@@ -215,6 +228,14 @@ export async function assertAllGone(root: string, pids: Iterable<number>): Promi
   const alive = [...pids].filter((pid) => isAlive(pid) && !isZombie(pid));
   const stray = await processesIn(root);
   if (alive.length > 0 || stray.length > 0) {
+    // Fail the test, but leave nothing behind for the next one.
+    for (const pid of new Set([...alive, ...stray])) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
     throw new Error(`processes left running: pids ${JSON.stringify(alive)}, in ${root}: ${JSON.stringify(stray)}`);
   }
 }
