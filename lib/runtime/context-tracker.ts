@@ -48,6 +48,13 @@ export class ConversationStore {
     if (c.turns.length > this.maxTurns * 2) c.turns.splice(0, c.turns.length - this.maxTurns * 2);
   }
 
+  /** Replaces a conversation's turns (truncation, a transcript), creating it if needed. */
+  setTurns(key: string, turns: readonly ChatMessage[], system?: string): void {
+    const c = this.getOrCreate(key, system ?? '');
+    if (system !== undefined) c.system = system;
+    c.turns = turns.map((t) => ({ ...t }));
+  }
+
   delete(key: string): boolean {
     return this.map.delete(key);
   }

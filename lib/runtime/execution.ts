@@ -7,6 +7,7 @@
 import { Ax650Error, toAx650Error } from '../errors';
 import type { ContextContent, ConversationStore } from './context-tracker';
 import { ThinkFilter } from './think-filter';
+import { normalizeHistory, type FitResult } from './conversation-fit';
 import type { Job } from './job';
 import type { ChatMessage, DoneReason, JobResult, JobStats } from './types';
 
@@ -36,6 +37,8 @@ export interface ExecutionContext {
   setContext(c: ContextContent): void;
   /** Arms the built-in tokenizer so the next reset restores this history; null with a tokenizer that cannot. */
   restoreHistory: ((messages: ChatMessage[]) => void) | null;
+  /** Drops the oldest turns until history + prompt fit the runtime's context; null when limits are unknown. */
+  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined): FitResult | null;
   beginGenerate(jobId: string): void;
   /** The runtime's recent output, for a crash the client noticed before the process exit was reported. */
   logTail?(): string;
@@ -47,6 +50,16 @@ export interface ExecutionContext {
 }
 
 type StopReason = 'abort' | 'timeout' | 'length' | 'crash';
+
+interface Plan {
+  prompt: string;
+  system: string;
+  /** Turns to have in the context before the prompt; null for a stateless prompt. */
+  history: ChatMessage[] | null;
+  conversation: string | null;
+  /** The history came with the job (msg.messages, /api/chat): always restored. */
+  transcript: boolean;
+}
 
 export class JobExecution {
   private readonly ctl = new AbortController();
@@ -161,35 +174,52 @@ export class JobExecution {
     }
   }
 
-  private plan(): { prompt: string; system: string; history: ChatMessage[] | null; conversation: string | null } {
+  private plan(): Plan {
     const req = this.job.request;
     if (req.messages && req.messages.length > 0) {
       const sys = req.messages.find((m) => m.role === 'system');
       const rest = req.messages.filter((m) => m.role !== 'system');
       const last = rest[rest.length - 1];
       const prompt = last && last.role === 'user' ? last.content : req.prompt;
-      const history = last && last.role === 'user' ? rest.slice(0, -1) : rest;
-      return { prompt, system: sys?.content ?? req.system ?? this.ctx.defaultSystem, history, conversation: req.conversation ?? null };
+      const history = normalizeHistory(last && last.role === 'user' ? rest.slice(0, -1) : rest);
+      return { prompt, system: sys?.content ?? req.system ?? this.ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true };
     }
     if (req.conversation) {
       const conv = this.ctx.conversations.getOrCreate(req.conversation, req.system ?? this.ctx.defaultSystem);
-      return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation };
+      return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false };
     }
-    return { prompt: req.prompt, system: req.system ?? this.ctx.defaultSystem, history: null, conversation: null };
+    return { prompt: req.prompt, system: req.system ?? this.ctx.defaultSystem, history: null, conversation: null, transcript: false };
   }
 
-  /** Resets the runtime unless its context is already the one this job needs; returns the prefill time. */
-  private async prepareContext(plan: ReturnType<JobExecution['plan']>, stats: Partial<JobStats>): Promise<number> {
+  /**
+   * Resets the runtime unless its context is already the one this job needs; returns the prefill time.
+   * With the built-in tokenizer a conversation's (or transcript's) history is restored in the reset's
+   * prefill (lib/tokenizer/session.ts); otherwise the history is dropped and the stats say so.
+   */
+  private async prepareContext(plan: Plan, stats: Partial<JobStats>): Promise<number> {
     const { ctx } = this;
     await ctx.settle();
     if (this.stopReason) return 0;
+    let mustReset = plan.transcript;
+    if (plan.history) {
+      const fit = ctx.fit(plan.system, plan.history, plan.prompt, this.job.request.maxTokens);
+      if (fit && fit.droppedTurns > 0) {
+        stats.truncatedTurns = fit.droppedTurns;
+        plan.history = fit.turns;
+        if (plan.conversation) ctx.conversations.setTurns(plan.conversation, fit.turns);
+        mustReset = true;
+      }
+    }
     const now = ctx.getContext();
-    const transcript = this.job.request.messages !== undefined;
-    if (!transcript && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
-    if (!transcript && !plan.conversation && now.kind === 'fresh' && now.system === plan.system) return 0;
+    if (!mustReset && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
+    if (!mustReset && !plan.conversation && !plan.history && now.kind === 'fresh' && now.system === plan.system) return 0;
     if (plan.history && plan.history.length > 0) {
       if (ctx.restoreHistory) ctx.restoreHistory(plan.history);
-      else stats.historyDropped = true;
+      else {
+        stats.historyDropped = true;
+        plan.history = [];
+        if (plan.conversation) ctx.conversations.setTurns(plan.conversation, []);
+      }
     }
     ctx.setContext({ kind: 'unknown' });
     const { prefillMs } = await ctx.client.reset(plan.system, { signal: this.ctl.signal });
@@ -205,7 +235,7 @@ export class JobExecution {
       }, signal: this.ctl.signal, wedgeMs: this.ctx.wedgeMs });
   }
 
-  private afterTurn(plan: ReturnType<JobExecution['plan']>, raw: string): void {
+  private afterTurn(plan: Plan, raw: string): void {
     const { ctx } = this;
     if (!this.accepted) {
       ctx.setContext({ kind: 'unknown' });
@@ -213,6 +243,7 @@ export class JobExecution {
     }
     if (plan.conversation && this.stopReason !== 'crash') {
       // The runtime keeps even a stopped reply as last_reply (reference §1.6), so the history does too.
+      if (plan.transcript) ctx.conversations.setTurns(plan.conversation, plan.history ?? [], plan.system);
       ctx.conversations.addTurn(plan.conversation, plan.prompt, stripThink(raw));
       ctx.setContext({ kind: 'conversation', key: plan.conversation, system: plan.system });
     } else {

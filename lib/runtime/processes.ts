@@ -120,7 +120,10 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
     });
     const loaded = new Promise<void>((resolve, reject) => {
       let stallTimer: NodeJS.Timeout | undefined;
+      let settled = false;
       const armStall = () => {
+        // A listener copied by the emitter before cleanup() can still run once: never re-arm after settling.
+        if (settled) return;
         clearTimeout(stallTimer);
         stallTimer = setTimeout(() => {
           cleanup();
@@ -138,6 +141,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
         reject(new Ax650Error('RUNTIME_CRASHED', `The runtime exited while loading the model (${describeExit(info)}).`, { tail: child.tail() }));
       };
       const cleanup = () => {
+        settled = true;
         clearTimeout(stallTimer);
         child.off('line', onLine);
         child.off('exit', onExit);

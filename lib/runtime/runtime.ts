@@ -11,6 +11,7 @@ import { RestartPolicy } from '../supervisor';
 import { loadQwenTokenizer, type QwenTokenizer } from '../tokenizer/qwen-tokenizer';
 import { StatsJoiner } from './stats-joiner';
 import { ConversationStore, type ContextContent } from './context-tracker';
+import { DEFAULT_LIMITS, fitHistory } from './conversation-fit';
 import { JobExecution } from './execution';
 import { Job } from './job';
 import { JobQueue } from './job-queue';
@@ -247,6 +248,12 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
         this.context = c;
       },
       restoreHistory: tokServer ? (m) => tokServer.setNextResetHistory(m) : null,
+      fit: (system, turns, prompt, maxTokens) =>
+        fitHistory(counter, system, turns, prompt, {
+          prefillMaxTokenNum: this.initLimits.prefillMaxTokenNum ?? DEFAULT_LIMITS.prefillMaxTokenNum,
+          maxTokenLen: this.initLimits.maxTokenLen ?? DEFAULT_LIMITS.maxTokenLen,
+          replyReserve: Math.min(maxTokens ?? DEFAULT_LIMITS.replyReserve, DEFAULT_LIMITS.replyReserve),
+        }),
       beginGenerate: (id) => this.joiner.beginGenerate(id),
       runtimeStats: (id) => this.joiner.statsFor(id, 300),
       logTail: () => this.procs.tail(),

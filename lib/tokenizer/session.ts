@@ -15,6 +15,12 @@
  * - L88-100 `reset`: history = [system prompt], `token_ids` = encode(template(history, True))[:-3].
  *   Handler L174-187: the default prompt is used when `system_prompt` is absent (the runtime omits it when empty,
  *   ax-llm Tokenizer.cpp `Reset`), and here also when it is "".
+ * Deliberate difference (conversation restore relies on it): the runtime never clears its `last_reply` on
+ * `/api/reset` (gregm123456/ax-llm @086f4e6 main_api.cpp: the reset task only calls `Reset`; `last_reply` is
+ * assigned after each `Run`), so the first `/encode` after a reset carries the reply of the conversation
+ * that came BEFORE the reset. The vendor script appends it to the fresh history, leaking the previous
+ * chat's last answer into the new context. Here the first encode after a reset ignores that `last_reply`:
+ * the KV cache holds exactly the reset's tokens, and the diff stays the new user turn.
  * Deliberate difference: the vendor also runs its debug `print(self.decode(...))` on every encode/reset (L42, L58, L99),
  * which goes through the same cache. With an empty cache that just clears it; with bytes left over from a reply cut
  * mid-character it merges them into the prompt text and the cache then never decodes cleanly again. Here encode and
@@ -52,6 +58,8 @@ export class TokenizerSession {
   private messages: ChatMessage[] = [{ role: 'system', content: DEFAULT_SYSTEM_PROMPT }];
   private tokenIds: number[] = [];
   private decodeCache: number[] = [];
+  /** A reset happened and no encode since: the next `last_reply` belongs to the context before the reset. */
+  private freshFromReset = false;
 
   constructor(private readonly tokenizer: QwenTokenizer) {}
 
@@ -61,7 +69,9 @@ export class TokenizerSession {
 
   encode(prompt: string, lastReply?: string): EncodeResult {
     this.decodeCache = [];
-    if (lastReply !== undefined) {
+    const stale = this.freshFromReset;
+    this.freshFromReset = false;
+    if (lastReply !== undefined && !stale) {
       this.messages.push(asLivedTurn({ role: 'assistant', content: lastReply }));
       this.tokenIds = this.templatedIds().slice(0, -GENERATION_PROMPT_TOKENS);
     }
@@ -90,6 +100,7 @@ export class TokenizerSession {
     const system = systemPrompt === undefined || systemPrompt === '' ? DEFAULT_SYSTEM_PROMPT : systemPrompt;
     this.messages = [{ role: 'system', content: system }, ...restore.map(asLivedTurn)];
     this.tokenIds = this.templatedIds().slice(0, -GENERATION_PROMPT_TOKENS);
+    this.freshFromReset = true;
     return this.tokenIds;
   }
 
