@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { waitForLine } from './lines';
 
 export function isGone(pid: number): boolean {
@@ -32,6 +33,8 @@ export async function freePort(): Promise<number> {
 
 export interface AedesBroker {
   url: string;
+  /** `ws://…` when started with `websocket: true`. */
+  wsUrl?: string;
   /** Cuts a client's TCP connection from the broker side, like a network drop (its will fires). */
   dropClient(clientId: string): boolean;
   /** While false, every SUBSCRIBE gets a failure return code (0x80), as an ACL denial does. */
@@ -39,9 +42,23 @@ export interface AedesBroker {
   close(): Promise<void>;
 }
 
-export async function startAedes(): Promise<AedesBroker> {
+export interface AedesOptions {
+  /** Username → password; when given, other clients are refused (CONNACK 4 or 5). */
+  users?: Record<string, string>;
+  /** Also serve MQTT over WebSocket on another free loopback port. */
+  websocket?: boolean;
+}
+
+export async function startAedes(opts: AedesOptions = {}): Promise<AedesBroker> {
   const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker();
+  const users = opts.users;
+  if (users) {
+    broker.authenticate = (_client, username, password, cb) => {
+      const ok = username !== undefined && Object.hasOwn(users, username) && password?.toString() === users[username];
+      cb(null, ok);
+    };
+  }
   const sockets = new Set<Socket>();
   const byClientId = new Map<string, Socket>();
   broker.on('clientReady', (client) => byClientId.set(client.id, client.conn as unknown as Socket));
@@ -56,8 +73,10 @@ export async function startAedes(): Promise<AedesBroker> {
   await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
+  const ws = opts.websocket ? await serveWebSocket((stream) => broker.handle(stream)) : null;
   return {
     url: `mqtt://127.0.0.1:${address.port}`,
+    ...(ws ? { wsUrl: ws.url } : {}),
     dropClient(clientId) {
       const socket = byClientId.get(clientId);
       if (!socket || socket.destroyed) return false;
@@ -68,9 +87,27 @@ export async function startAedes(): Promise<AedesBroker> {
       subscribeAllowed = allowed;
     },
     async close() {
+      await ws?.close();
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** ws is MQTT.js's own WebSocket dependency; aedes takes the socket as a duplex stream. */
+async function serveWebSocket(handle: (stream: Duplex) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const { WebSocketServer, createWebSocketStream } = await import('ws');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(wss, 'listening');
+  wss.on('connection', (socket) => handle(createWebSocketStream(socket)));
+  const address: unknown = wss.address();
+  if (typeof address !== 'object' || address === null || !('port' in address)) throw new Error('no port');
+  return {
+    url: `ws://127.0.0.1:${String(address.port)}`,
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      return new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }
