@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { toAx650Error } from '../lib/errors';
+import { checkFolder, parseCheckFolderBody } from '../lib/runtime/check-folder';
 import { DeadCardWatch, parseKernelLogSetting } from '../lib/device/dead-card-watch';
 import { defaultConfig, type TokenizerMode } from '../lib/runtime/config';
 import { claimRuntimePort, releaseRuntimePort } from '../lib/runtime/host-registry';
@@ -153,4 +154,19 @@ export default function register(RED: NodeAPI): void {
     });
   }
   RED.nodes.registerType('ax650-runtime', Ax650RuntimeNode);
+
+  // The dialog's "Check folder" button: reads the folder, the cards and the pre-flight problems.
+  RED.httpAdmin.post('/ax650/check-folder', RED.auth.needsPermission('ax650-runtime.write'), (req, res) => {
+    let request;
+    try {
+      request = parseCheckFolderBody(req.body);
+    } catch (e) {
+      res.status(400).json({ error: toAx650Error(e).message });
+      return;
+    }
+    checkFolder(request).then(
+      (result) => res.json(result),
+      (e: unknown) => res.status(500).json({ error: toAx650Error(e).message }),
+    );
+  });
 }
