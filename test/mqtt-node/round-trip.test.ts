@@ -87,6 +87,35 @@ describe('ax650-mqtt on mosquitto (MQTT 5)', { skip: MOSQUITTO_SKIP }, () => {
     assert.equal(typeof good.body.text, 'string');
   });
 
+  test('an expired prompt never runs, a duplicate is answered once, 10 malformed payloads each get an error', async () => {
+    const send = (c: string, payload: string, expiry?: number) => req.publish('fleet/r4/ask', payload, {
+      qos: 1,
+      properties: { responseTopic: 'reply/r4', correlationData: Buffer.from(c), ...(expiry ? { messageExpiryInterval: expiry } : {}) },
+    });
+    const ends = (c: string) => req.forCorrelation(Buffer.from(c).toString('hex')).filter(isTerminal);
+    const before = (await flow.promptsSeenBy('rt')).length;
+    // The first reply keeps the NPU busy for about 2 s, longer than the second prompt's 1 s expiry.
+    await send('busy', 'Keep the NPU busy for a while.');
+    await send('late', 'Too late to matter.', 1);
+    await send('twice', 'Answer me once.');
+    await send('twice', 'Answer me once.');
+    const malformed = ['{', '{"prompt": 42}', '{"prompt": "x", "options": {"temperature": 9}}', '{"options": {"top_k": "many"}, "prompt": "x"}', '{"prompt": ""}',
+      '{"messages": []}', '{"prompt": "x", "options": {"bogus": 1}}', '{"prompt": "x", "replyTo": "a/#"}', '{"prompt": "x", "system": 7}', '{"prompt": "x", "conversation": 5}'];
+    for (const [i, m] of malformed.entries()) await send(`bad-${i}`, m);
+    await send('after', 'Still there?');
+    await req.waitFor(() => ['busy', 'late', 'twice', 'after'].every((c) => ends(c).length > 0), 60_000, 'the four ends');
+    for (const [i] of malformed.entries()) {
+      const e = ends(`bad-${i}`);
+      assert.equal(e.length, 1, `malformed ${i}`);
+      assert.equal((e[0]!.body.error as { code: string }).code, 'BAD_INPUT', `malformed ${i}: ${JSON.stringify(e[0]!.body)}`);
+    }
+    assert.equal((ends('late')[0]!.body.error as { code: string }).code, 'EXPIRED');
+    assert.equal(ends('twice').length, 1, 'the duplicate was not answered again');
+    assert.equal(typeof ends('after')[0]!.body.text, 'string');
+    const ran = (await flow.promptsSeenBy('rt')).slice(before);
+    assert.deepEqual(ran, ['Keep the NPU busy for a while.', 'Answer me once.', 'Still there?'], 'only these reached the runtime, once each');
+  });
+
   test('wrong credentials: the node is never connected and says why once per distinct error', async () => {
     await flow.waitForWarning('intruder', /not authori[sz]ed|bad user name or password/i);
     assert.ok(!(flow.statuses.get('intruder') ?? []).some(isConnected), JSON.stringify(flow.statuses.get('intruder')));
