@@ -1,5 +1,6 @@
 // `npm start`: Node-RED on http://127.0.0.1:1880 with this package installed, every example flow on
-// its own tab sharing ONE runtime node (one runtime per host), on the simulator unless a card is present.
+// its own tab sharing ONE runtime node (one runtime per host), on the simulator unless a card is present,
+// and the Dashboard 2 chat of examples/dashboard-chat.json at /dashboard/ax650-chat.
 // Ctrl-C stops Node-RED, which stops the runtime and the tokenizer it started.
 import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
@@ -37,8 +38,11 @@ function demoFlows() {
 
 const userDir = join(root, '.demo');
 mkdirSync(userDir, { recursive: true });
-const nr = await startNodeRed({ port, userDir, flows: demoFlows(), echo: true, settings: { logging: { console: { level: 'info' } } } });
-console.log(`\nNode-RED with the AX650 nodes: ${nr.url}   (Ctrl-C to stop)\n`);
+const nr = await startNodeRed({
+  port, userDir, flows: demoFlows(), echo: true, modules: ['@flowfuse/node-red-dashboard'],
+  settings: { logging: { console: { level: 'info' } } },
+});
+console.log(`\nNode-RED with the AX650 nodes: ${nr.url}\nDashboard chat:                ${nr.url}/dashboard/ax650-chat   (Ctrl-C to stop)\n`);
 const stop = async () => {
   await nr.stop();
   process.exit(0);

@@ -45,22 +45,37 @@ export interface NodeRedOptions {
   env?: Record<string, string>;
   /** Also copy Node-RED's output to this process's stdout (the demo). */
   echo?: boolean;
+  /** Other packages from this repo's node_modules to install beside it (e.g. `@flowfuse/node-red-dashboard`). */
+  modules?: string[];
 }
 
-/** Installs this package into `userDir` as a symlink, like `npm install <path>` would. */
-export function linkPackage(userDir: string): void {
-  const scopeDir = path.join(userDir, 'node_modules', '@axnpu');
-  mkdirSync(scopeDir, { recursive: true });
-  const link = path.join(scopeDir, 'node-red-ax650');
-  if (!existsSync(link)) symlinkSync(repoRoot, link, 'dir');
-  writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkgName]: `file:${repoRoot}` } }, null, 2));
+function link(userDir: string, name: string, target: string): void {
+  const at = path.join(userDir, 'node_modules', name);
+  mkdirSync(path.dirname(at), { recursive: true });
+  if (!existsSync(at)) symlinkSync(target, at, 'dir');
+}
+
+/**
+ * Installs this package into `userDir` as a symlink, like `npm install <path>` would, and links
+ * `modules` from this repo's node_modules beside it (Node-RED only scans the user directory).
+ */
+export function linkPackage(userDir: string, modules: readonly string[] = []): void {
+  link(userDir, pkgName, repoRoot);
+  const dependencies: Record<string, string> = { [pkgName]: `file:${repoRoot}` };
+  for (const name of modules) {
+    const target = path.join(repoRoot, 'node_modules', name);
+    if (!existsSync(path.join(target, 'package.json'))) throw new Error(`${name} is not installed in ${path.join(repoRoot, 'node_modules')}; run npm install`);
+    link(userDir, name, target);
+    dependencies[name] = `file:${target}`;
+  }
+  writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies }, null, 2));
 }
 
 export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedProcess> {
   const port = opts.port ?? (await freeLoopbackPort());
   const userDir = opts.userDir ?? mkdtempSync(path.join(os.tmpdir(), 'ax650-nr-'));
   const ownsDir = opts.userDir === undefined;
-  linkPackage(userDir);
+  linkPackage(userDir, opts.modules);
   if (opts.flows) writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(opts.flows, null, 2));
   const settings = { uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', credentialSecret: false, logging: { console: { level: 'info' } }, ...opts.settings };
   writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
