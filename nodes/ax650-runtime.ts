@@ -17,6 +17,7 @@ import { resolveRuntimeConfig, runPreflight, type RuntimeMode, type RuntimeSetti
 import type { RuntimeInfo, RuntimeState } from '../lib/runtime/types';
 import { StatusThrottle } from '../lib/generate/status';
 import { errorText } from './shared/i18n';
+import { persistConversations, type NodeContextStore } from './shared/conversation-persistence';
 import { runtimeStatus, type RuntimeConfigNode } from './shared/runtime-node';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './red-types';
 
@@ -41,6 +42,8 @@ interface RuntimeDef extends NodeDef {
   runtimePort?: string | number;
   /** Where dead-card lines are read: "dmesg" (default), "off" or a file path. */
   kernelLog?: string;
+  /** Context store (settings.js contextStorage name) that keeps conversations across restarts; '' = memory only. */
+  persist?: string;
 }
 
 function int(v: unknown, fallback: number): number {
@@ -138,14 +141,17 @@ export default function register(RED: NodeAPI): void {
       }
     });
 
+    const persistStore = typeof cfgDef.persist === 'string' ? cfgDef.persist.trim() : '';
+    const flushConversations = persistStore ? persistConversations(node as RuntimeConfigNode & { context(): NodeContextStore }, runtime.conversations, persistStore) : async () => undefined;
+
     if (cfgDef.startOn !== 'first-use') {
       runtime.start().catch((e: unknown) => node.debug(`start: ${errorText(RED, toAx650Error(e))}`));
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       status.clear();
-      runtime
-        .stop()
+      flushConversations()
+        .then(() => runtime.stop())
         .catch((e: unknown) => node.error(e instanceof Error ? e : String(e)))
         .finally(() => {
           releaseRuntimePort(cfg.runtimePort, node.id);

@@ -20,8 +20,32 @@ export interface Conversation {
 /** Conversations kept in memory, least recently used evicted first. */
 export class ConversationStore {
   private readonly map = new Map<string, Conversation>();
+  /** Called after every change (persistence hooks in here; see toJSON/load). */
+  onChange: (() => void) | null = null;
 
   constructor(private readonly maxConversations = 64, private readonly maxTurns = 200) {}
+
+  /** Every conversation, oldest use first: what a context store persists. */
+  toJSON(): Record<string, Conversation> {
+    return Object.fromEntries(this.map);
+  }
+
+  /** Restores persisted conversations; malformed entries are skipped, not trusted. */
+  load(data: unknown): number {
+    if (typeof data !== 'object' || data === null) return 0;
+    let n = 0;
+    for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+      const c = value as Partial<Conversation> | null;
+      if (!c || typeof c.system !== 'string' || !Array.isArray(c.turns)) continue;
+      const turns = c.turns.filter(
+        (t): t is ChatMessage => typeof t === 'object' && t !== null && (t.role === 'user' || t.role === 'assistant') && typeof t.content === 'string',
+      );
+      this.map.set(key, { system: c.system, turns });
+      n++;
+    }
+    while (this.map.size > this.maxConversations) this.map.delete(this.map.keys().next().value as string);
+    return n;
+  }
 
   get(key: string): Conversation | undefined {
     const c = this.map.get(key);
@@ -38,6 +62,7 @@ export class ConversationStore {
     const c: Conversation = { system, turns: [] };
     this.map.set(key, c);
     while (this.map.size > this.maxConversations) this.map.delete(this.map.keys().next().value as string);
+    this.onChange?.();
     return c;
   }
 
@@ -46,6 +71,7 @@ export class ConversationStore {
     if (!c) return;
     c.turns.push({ role: 'user', content: user }, { role: 'assistant', content: assistant });
     if (c.turns.length > this.maxTurns * 2) c.turns.splice(0, c.turns.length - this.maxTurns * 2);
+    this.onChange?.();
   }
 
   /** Replaces a conversation's turns (truncation, a transcript), creating it if needed. */
@@ -53,10 +79,13 @@ export class ConversationStore {
     const c = this.getOrCreate(key, system ?? '');
     if (system !== undefined) c.system = system;
     c.turns = turns.map((t) => ({ ...t }));
+    this.onChange?.();
   }
 
   delete(key: string): boolean {
-    return this.map.delete(key);
+    const had = this.map.delete(key);
+    if (had) this.onChange?.();
+    return had;
   }
 
   get size(): number {
