@@ -98,10 +98,11 @@ test('a runtime that always crashes ends in failed after the budget, with no fur
   const maxCrashes = 3;
   const sim = await startSimRuntime({
     start: false,
-    simEnv: { AX650_SIM_INIT_FAIL: 'axmodel' },
+    // axclInit fails at once (exit status 11, reference §1.4): a crash loop without a model load.
+    simEnv: { AX650_SIM_INIT_FAIL: 'axcl' },
     config: { restart: { baseMs: 50, maxMs: 400, maxCrashes, windowMs: 60_000 } },
   });
-  const failed = sim.waitFor((s) => s === 'failed', 30_000, 'failed');
+  const failed = sim.waitFor((s) => s === 'failed', 90_000, 'failed');
   const queued = sim.rt.submit({ prompt: 'never runs' });
   const info = await failed;
   assert.equal(info.lastError?.code, 'RUNTIME_FAILED');

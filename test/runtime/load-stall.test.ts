@@ -12,15 +12,15 @@ after(stopAll);
 
 /**
  * Well above the simulator's own start-up pause: it parses tokenizer.json synchronously while it
- * "loads" (about 1 s on a busy 2-core machine), a silence the real binary does not have.
+ * "loads" (1–3 s on a busy 2-core machine), a silence the real binary does not have.
  */
-const STALL_MS = 2500;
+const STALL_MS = 5000;
 
 test('a load that keeps printing progress survives past the stall timeout', async () => {
   const sim = await startSimRuntime({
     start: false,
     axmodelNum: 36,
-    simEnv: { AX650_SIM_LOAD_MS: String(STALL_MS * 3) },
+    simEnv: { AX650_SIM_LOAD_MS: String(STALL_MS * 2.5) },
     config: { loadStallMs: STALL_MS },
   });
   const progress: number[] = [];
