@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import type { Runtime } from '../../lib/runtime/runtime';
 import { createSimModelDir } from '../../simulator/model-dir';
 import { simulatorTestEnv } from '../../simulator/env';
 import { freePort, isAlive } from '../helpers/sim';
-import { getHelper, runtimeNode, type FlowNode, type NodeModule, type TestNode } from '../helpers/nr';
+import { coreNode, getHelper, runtimeNode, type FlowNode, type NodeModule, type TestNode } from '../helpers/nr';
 import { waitFor } from './stack';
 
 const apiNode = (): NodeModule => {
@@ -116,6 +116,36 @@ describe('ax650-api node', () => {
       await waitFor('the runtime to be free', () => !runtime.info().running, 2000);
       assert.equal(runtime.info().queueDepth, 0, 'no job left in the queue');
       assert.equal(runtime.info().state, 'ready', 'the runtime itself keeps running');
+    } finally {
+      const pid = runtime.info().pid;
+      await helper.unload();
+      if (pid !== null) assert.equal(isAlive(pid), false, `runtime pid ${pid} gone after unload`);
+    }
+  });
+
+  test('examples/ollama-api.json imports and answers the acceptance request (only ports, model folder and sim speed changed)', async () => {
+    const example = JSON.parse(await readFile(path.resolve(__dirname, '../../../examples/ollama-api.json'), 'utf8')) as FlowNode[];
+    assert.deepEqual(example.map((n) => n.type).sort(), ['ax650-api', 'ax650-runtime', 'comment']);
+    const port = await freePort();
+    const flow: FlowNode[] = [{ id: 'tab', type: 'tab', label: 'example' }];
+    for (const n of example) {
+      if (n.type === 'ax650-runtime') {
+        assert.equal(n.mode, 'auto', 'the example runs on the card if present, else on the simulator');
+        flow.push({ ...n, modelDir, tokenizerPort: await freePort(), runtimePort: await freePort(), simEnv: JSON.stringify(simulatorTestEnv) });
+      } else {
+        flow.push({ ...n, z: 'tab', ...(n.type === 'ax650-api' ? { port } : {}) });
+      }
+    }
+    await helper.load([runtimeNode(), apiNode(), coreNode('common/90-comment.js')], flow);
+    const rt = flow.find((n) => n.type === 'ax650-runtime')!;
+    const runtime = (helper.getNode(rt.id) as unknown as { runtime: Runtime }).runtime;
+    try {
+      await runtime.start();
+      const api = helper.getNode(flow.find((n) => n.type === 'ax650-api')!.id)!;
+      await waitFor('the API node to listen', () => callsOf(api, 'status').some((a) => JSON.stringify(a).includes('ax650-api.status.listening')), 5000);
+      const r = await new Ollama({ host: `http://127.0.0.1:${port}` }).generate({ model: 'qwen3-ax650', prompt: 'Write a poem about the speed of light.', stream: false });
+      assert.equal(r.done_reason, 'stop');
+      assert.ok((r.response ?? '').length > 0);
     } finally {
       const pid = runtime.info().pid;
       await helper.unload();
