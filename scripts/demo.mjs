@@ -2,44 +2,26 @@
 // its own tab sharing ONE runtime node (one runtime per host), on the simulator unless a card is present,
 // and the Dashboard 2 chat of examples/dashboard-chat.json at /dashboard/ax650-chat.
 // Ctrl-C stops Node-RED, which stops the runtime and the tokenizer it started.
-import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { startNodeRed } = require(join(root, 'dist/test/helpers/node-red-process.js'));
+const { startNodeRed, exampleFlows } = require(join(root, 'dist/test/helpers/node-red-process.js'));
 
-const RUNTIME_ID = 'demo-runtime';
 const port = Number(process.env.PORT ?? 1880);
-
-function demoFlows() {
-  const flows = [{
-    id: RUNTIME_ID, type: 'ax650-runtime', name: 'NPU (demo)', mode: process.env.AX650_MODE ?? 'auto',
-    modelDir: process.env.AX650_MODEL_DIR ?? '', devices: 'auto', tokenizerMode: 'builtin', tokenizerPort: 12345,
-    startOn: 'deploy', queueLimit: 32, loadStallSec: 60, maxCrashes: 5, modelName: 'qwen3-ax650', flags: '', simEnv: '', runtimePort: '',
-  }];
-  const files = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.json')).sort();
-  for (const file of files) {
-    const nodes = JSON.parse(readFileSync(join(root, 'examples', file), 'utf8'));
-    const tab = `demo-tab-${basename(file, '.json')}`;
-    flows.push({ id: tab, type: 'tab', label: basename(file, '.json') });
-    const runtimes = new Set(nodes.filter((n) => n.type === 'ax650-runtime').map((n) => n.id));
-    for (const n of nodes) {
-      if (runtimes.has(n.id) || n.type === 'tab') continue;
-      if (runtimes.has(n.runtime)) n.runtime = RUNTIME_ID;
-      if ('x' in n) n.z = tab;
-      flows.push(n);
-    }
-  }
-  return flows;
-}
+const runtime = {
+  id: 'demo-runtime', type: 'ax650-runtime', name: 'NPU (demo)', mode: process.env.AX650_MODE ?? 'auto',
+  modelDir: process.env.AX650_MODEL_DIR ?? '', devices: 'auto', tokenizerMode: 'builtin', tokenizerPort: 12345,
+  startOn: 'deploy', queueLimit: 32, loadStallSec: 60, maxCrashes: 5, modelName: 'qwen3-ax650', flags: '', simEnv: '', runtimePort: '',
+};
 
 const userDir = join(root, '.demo');
 mkdirSync(userDir, { recursive: true });
 const nr = await startNodeRed({
-  port, userDir, flows: demoFlows(), echo: true, modules: ['@flowfuse/node-red-dashboard'],
+  port, userDir, flows: exampleFlows(runtime), echo: true, modules: ['@flowfuse/node-red-dashboard'],
   settings: { logging: { console: { level: 'info' } } },
 });
 console.log(`\nNode-RED with the AX650 nodes: ${nr.url}\nDashboard chat:                ${nr.url}/dashboard/ax650-chat   (Ctrl-C to stop)\n`);

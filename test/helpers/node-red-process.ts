@@ -4,7 +4,7 @@
  * Used by the load test (both Node-RED legs) and by `npm start`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,6 +69,56 @@ export function linkPackage(userDir: string, modules: readonly string[] = []): v
     dependencies[name] = `file:${target}`;
   }
   writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies }, null, 2));
+}
+
+/** Every live descendant of `pid` (children started in their own process groups included), from /proc. */
+export function processTree(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Field 4 (ppid) follows the command name, which may itself contain spaces and parentheses.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(name), ppid);
+    } catch {
+      // The process ended while the table was read.
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [child, pp] of parent) if (pp === p) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+/**
+ * Every `examples/*.json` on a tab of its own, all user nodes pointed at the ONE runtime node given
+ * (one runtime per host: a second would fight for port 8000). The demo and the example tests use it.
+ */
+export function exampleFlows(runtime: FlowNode, files?: readonly string[]): FlowNode[] {
+  const dir = path.join(repoRoot, 'examples');
+  const names = files ?? readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const flows: FlowNode[] = [runtime];
+  for (const file of names) {
+    const nodes = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as FlowNode[];
+    const tab = `example-tab-${path.basename(file, '.json')}`;
+    flows.push({ id: tab, type: 'tab', label: path.basename(file, '.json') });
+    const runtimes = new Set(nodes.filter((n) => n.type === 'ax650-runtime').map((n) => n.id));
+    for (const n of nodes) {
+      if (runtimes.has(n.id) || n.type === 'tab') continue;
+      if (typeof n['runtime'] === 'string' && runtimes.has(n['runtime'])) n['runtime'] = runtime.id;
+      if ('x' in n) n['z'] = tab;
+      flows.push(n);
+    }
+  }
+  return flows;
 }
 
 export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedProcess> {
