@@ -3,7 +3,7 @@
  * process, a short connect timeout, per-request timeouts, and no proxy (a Pool never consults
  * HTTP_PROXY). One transport belongs to one runtime process; close it when the process goes.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 
 export type TransportFailure = 'refused' | 'reset' | 'timeout' | 'aborted' | 'closed' | 'other';
 
@@ -67,7 +67,9 @@ export class G1Transport {
 
   constructor(baseUrl: string, opts: TransportOptions) {
     this.requestTimeoutMs = opts.requestTimeoutMs;
-    this.pool = new Pool(new URL(baseUrl).origin, {
+    // Loaded on first use, not when Node-RED requires the node files (package load time, issue 10).
+    const { Pool: PoolClass } = require('undici') as typeof import('undici');
+    this.pool = new PoolClass(new URL(baseUrl).origin, {
       connections: 4,
       pipelining: 1,
       connect: { timeout: opts.connectTimeoutMs },

@@ -3,7 +3,7 @@
  * v5 a Session Expiry Interval > 0, without which `clean:false` keeps nothing: reliability §4.2),
  * and our own reconnect loop with backoff and jitter instead of MQTT.js's fixed interval (§4.1).
  */
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { createBackoff, type BackoffOptions } from './backoff';
 import type { QoS } from './reply';
 
@@ -55,6 +55,8 @@ export function openConnection(opts: ConnectionOptions): Connection {
   if (opts.username !== undefined) clientOpts.username = opts.username;
   if (opts.password !== undefined) clientOpts.password = opts.password;
   if (opts.protocolVersion === 5) clientOpts.properties = { sessionExpiryInterval: opts.sessionExpirySec };
+  // mqtt is loaded when a bridge connects, not when Node-RED requires the node files.
+  const { connect } = require('mqtt') as typeof import('mqtt');
   const client = connect(opts.url, clientOpts);
 
   let ready = false;

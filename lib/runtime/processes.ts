@@ -9,6 +9,8 @@ import net from 'node:net';
 import { Ax650Error } from '../errors';
 import { ManagedChild, reapOrphan, type ExitInfo } from '../supervisor';
 import { startTokenizerServer, type TokenizerServer } from '../tokenizer/server';
+import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
+import { execFileSync } from 'node:child_process';
 import { RuntimeLogParser } from './log-parser';
 import { pidFilePath, type RuntimeConfig } from './config';
 
@@ -34,6 +36,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
   runtime: ManagedChild | null = null;
   readonly parser = new RuntimeLogParser();
   private stopping = false;
+  private loadedTokenizer: QwenTokenizer | null = null;
 
   constructor(private readonly cfg: RuntimeConfig, private readonly launch: RuntimeLauncher) {
     super();
@@ -61,7 +64,10 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
     this.stopping = false;
     if (cfg.tokenizerMode === 'builtin') {
       try {
-        this.tokenizer = await startTokenizerServer({ modelDir: cfg.modelDir, host: cfg.tokenizerHost, port: cfg.tokenizerPort });
+        // A restart reuses the parsed tokenizer: loading tokenizer.json blocks the event loop for seconds on a Pi.
+        const opts = { modelDir: cfg.modelDir, host: cfg.tokenizerHost, port: cfg.tokenizerPort };
+        this.tokenizer = await startTokenizerServer(this.loadedTokenizer ? { ...opts, tokenizer: this.loadedTokenizer } : opts);
+        this.loadedTokenizer = this.tokenizer.tokenizer;
       } catch (e) {
         throw tokenizerError(e, cfg.tokenizerPort);
       }
@@ -77,7 +83,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
     await reapOrphan(pidFile).catch(() => undefined);
     const child = await ManagedChild.start({
       name: 'tokenizer',
-      command: cfg.python,
+      command: realPython(cfg.python),
       args: ['-u', cfg.tokenizerScript, '--host', cfg.tokenizerHost, '--port', String(cfg.tokenizerPort)],
       cwd: cfg.modelDir,
       env: { PYTHONUNBUFFERED: '1' },
@@ -214,3 +220,17 @@ export function portOpen(url: URL, timeoutMs: number): Promise<boolean> {
   });
 }
 
+
+/**
+ * The interpreter itself rather than a wrapper: version managers (pyenv) put a shim script on PATH
+ * that execs Python, so the pid file would record the shim's command line and a later start would
+ * refuse to reap the orphaned interpreter as "a different command line".
+ */
+export function realPython(python: string): string {
+  try {
+    const exe = execFileSync(python, ['-c', 'import sys; print(sys.executable)'], { timeout: 5000, encoding: 'utf8' }).trim();
+    return exe || python;
+  } catch {
+    return python;
+  }
+}
