@@ -137,9 +137,9 @@ export default function register(RED: NodeAPI): void {
       job.on('queued', (position) => {
         if (position > 1) status.set({ fill: 'yellow', shape: 'ring', text: RED._('ax650-generate.status.queued', { n: position - 1 }) });
       });
-      let startedAt = 0;
+      let firstAt = 0;
+      let tokens = 0;
       job.on('started', () => {
-        startedAt = Date.now();
         status.set({ fill: 'blue', shape: 'dot', text: RED._('ax650-generate.status.generating') });
       });
       job.on('delta', (text, index) => {
@@ -149,8 +149,10 @@ export default function register(RED: NodeAPI): void {
         m.parts = partsFor(streamId, index, outer);
         sent = index + 1;
         send([m, null]);
-        if (startedAt && index > 0) {
-          const rate = sent / ((Date.now() - startedAt) / 1000);
+        tokens += runtime.countTokens(text) ?? 0;
+        if (firstAt === 0) firstAt = Date.now();
+        else if (tokens > 1) {
+          const rate = (tokens - 1) / ((Date.now() - firstAt) / 1000);
           status.set({ fill: 'blue', shape: 'dot', text: RED._('ax650-generate.status.rate', { rate: rate.toFixed(1) }) });
         }
       });

@@ -177,6 +177,11 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     };
   }
 
+  /** Tokens in a piece of text, once the model's tokenizer is loaded (status rates); null before. */
+  countTokens(text: string): number | null {
+    return this.counter ? this.counter.encode(text).length : null;
+  }
+
   /** The built-in tokenizer service, when that mode runs (conversation restore, exact counts). */
   get tokenizerServer() {
     return this.procs.tokenizer;
