@@ -10,22 +10,13 @@ import { createRequire } from 'node:module';
 import { nodeRedPackage } from '../helpers/nr';
 import { startNodeRed, type NodeRedProcess } from '../helpers/node-red-process';
 import { chromiumPath, openBrowser, SKIP_NO_CHROMIUM } from './browser';
-import { simulatorRuntime } from './flows';
+import { alive, simulatorRuntime } from './flows';
 import { lfsPointerFolder } from './model-folder';
 
 const chromium = chromiumPath();
 const pkgName = '@axnpu/node-red-ax650';
 const PASSWORD = 'ax650-editor-test';
 const bcrypt = createRequire(__filename)('bcryptjs') as { hashSync(text: string, rounds: number): string };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function token(nr: NodeRedProcess, username: string, scope: string): Promise<string> {
   const res = await fetch(`${nr.url}/auth/token`, {

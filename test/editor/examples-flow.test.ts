@@ -10,19 +10,10 @@ import path from 'node:path';
 import { nodeRedPackage, nodeRedVersion } from '../helpers/nr';
 import { exampleFlows, freeLoopbackPort, processTree, repoRoot, startNodeRed } from '../helpers/node-red-process';
 import { startAedes } from '../mqtt/brokers';
-import { DASHBOARD, simulatorRuntime, waitForText } from './flows';
+import { alive, DASHBOARD, simulatorRuntime, waitForText } from './flows';
 
 const pkgName = '@axnpu/node-red-ax650';
 const exampleFiles = readdirSync(path.join(repoRoot, 'examples')).filter((f) => f.endsWith('.json')).sort();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test(`every example imports and deploys without errors on Node-RED ${nodeRedVersion()}`, async () => {
   const broker = await startAedes();

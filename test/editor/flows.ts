@@ -41,3 +41,12 @@ export async function waitForText(text: () => string, needle: string | RegExp, m
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
