@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { Ax650Error } from '../errors';
 import type { ChatMessage } from '../runtime/types';
 import { loadChatTemplate } from './chat-template';
+import { buildHfTokenizer } from './hf-build';
+import { SegmentEncoder, splittableAddedTokens } from './segment-memo';
 
 export interface QwenTokenizer {
   /** Plain text to ids; special tokens written in the text (`<|im_start|>`) are recognised. No BOS is added. */
@@ -27,17 +29,23 @@ function tokenIdOf(tokenizer: { token_to_id(token: string): number | undefined }
   return tokenizer.token_to_id(content) ?? -1;
 }
 
-async function readJson(file: string): Promise<Record<string, unknown>> {
-  let text: string;
+function notAnObject(file: string): Ax650Error {
+  return new Ax650Error('MODEL_FILES_MISSING', `Tokenizer file is not a JSON object: ${file}`, { params: { file } });
+}
+
+async function readText(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    // One decode of the whole buffer: readFile(file, 'utf8') decodes chunk by chunk through a StringDecoder and
+    // leaves a rope that JSON.parse must flatten, measurably slower for the 11 MB tokenizer.json.
+    return (await readFile(file)).toString('utf8');
   } catch (e) {
     throw new Ax650Error('MODEL_FILES_MISSING', `Tokenizer file not found: ${file}`, { params: { file }, cause: e });
   }
-  const value: unknown = JSON.parse(text);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Ax650Error('MODEL_FILES_MISSING', `Tokenizer file is not a JSON object: ${file}`, { params: { file } });
-  }
+}
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  const value: unknown = JSON.parse(await readText(file));
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw notAnObject(file);
   return value as Record<string, unknown>;
 }
 
@@ -51,21 +59,27 @@ export async function loadQwenTokenizer(modelDir: string): Promise<QwenTokenizer
     throw new Ax650Error('MODEL_FILES_MISSING', `Model folder not found: ${modelDir}`, { params: { file: modelDir } });
   }
   const folder = path.join(modelDir, 'qwen3_tokenizer');
-  const [json, config, source] = await Promise.all([
-    readJson(path.join(folder, 'tokenizer.json')),
+  const tokenizerFile = path.join(folder, 'tokenizer.json');
+  const [text, config, source] = await Promise.all([
+    readText(tokenizerFile),
     readJson(path.join(folder, 'tokenizer_config.json')),
     loadChatTemplate(modelDir),
   ]);
   // Both packages ship ESM-only typings; under module node16 a dynamic import stays a real import().
   const [{ Tokenizer }, { Template }] = await Promise.all([import('@huggingface/tokenizers'), import('@huggingface/jinja')]);
-  const tokenizer = new Tokenizer(json, config);
+  const built = buildHfTokenizer(Tokenizer, text, config);
+  if (!built) throw notAnObject(tokenizerFile);
+  const { tokenizer } = built;
+  const encodePlain = (input: string): number[] => tokenizer.encode(input).ids;
+  const addedTokens = splittableAddedTokens(built.json);
+  const segments = addedTokens && new SegmentEncoder(addedTokens, encodePlain);
   const template = new Template(source.template);
   const eosId = tokenIdOf(tokenizer, config, 'eos_token');
   const bosId = tokenIdOf(tokenizer, config, 'bos_token');
   return {
     eosId,
     bosId,
-    encode: (text) => tokenizer.encode(text).ids,
+    encode: segments ? (input) => segments.encode(input) : encodePlain,
     // The JS library throws on [] where transformers returns "" (the runtime can send an empty group).
     decode: (ids) => (ids.length === 0 ? '' : tokenizer.decode(ids)),
     applyChatTemplate: (messages, addGenerationPrompt) =>
