@@ -42,11 +42,4 @@ export async function waitForText(text: () => string, needle: string | RegExp, m
   }
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive as alive } from '../helpers/sim';
