@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Ax650Error, type ErrorCode } from '../errors';
 
-export { findBinary, findRunScript, parseRunScript, expectedBinaryName, type RunScript } from './run-script';
+export { findBinary, findRunScript, parseRunScript, expectedBinaryName, scriptBinaryFor, type RunScript } from './run-script';
 
 const LFS_HEADER = 'version https://git-lfs.github.com/spec/v1';
 /** Real pointers are ~130 bytes; anything this small cannot be a runtime binary or a model layer. */

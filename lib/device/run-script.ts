@@ -94,6 +94,19 @@ export function expectedBinaryName(arch: string = process.arch): string | null {
   return tag ? `main_api_axcl_${tag}` : null;
 }
 
+/**
+ * The binary a run script names, for this CPU: the vendor ships only an x86 `_api.sh`, and Pi users
+ * run the same flags with `main_api_axcl_aarch64` (reference §1.1). So when the script names the G1
+ * API binary of the other architecture and this CPU's binary is in the folder, that one is used;
+ * otherwise the name is kept, and the pre-flight says what is wrong with it.
+ */
+export async function scriptBinaryFor(scriptBinary: string, dir: string, arch: string = process.arch): Promise<string> {
+  const name = scriptBinary.split('/').pop() ?? scriptBinary;
+  const expected = expectedBinaryName(arch);
+  if (!expected || name === expected || !/^main_api_axcl_(aarch64|x86)$/.test(name)) return name;
+  return (await isFile(join(dir, expected))) ? expected : name;
+}
+
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();

@@ -7,7 +7,7 @@
 import { stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ax650Error, toAx650Error, type ErrorCode } from '../errors';
-import { collectPreflightProblems, expectedBinaryName, findBinary, findRunScript, parseRunScript } from '../device/preflight';
+import { collectPreflightProblems, expectedBinaryName, findBinary, findRunScript, parseRunScript, scriptBinaryFor } from '../device/preflight';
 import { listCards } from '../device/probes';
 import type { ToolCommand } from '../device/run-tool';
 import { QWEN3_4B_FLAGS } from './config';
@@ -105,7 +105,7 @@ export async function checkFolder(req: CheckFolderRequest, opts: CheckFolderOpti
       try {
         const parsed = parseRunScript(await readFile(result.script, 'utf8'));
         result.flags = Object.fromEntries(Object.entries(parsed.flags).filter(([k]) => !PACKAGE_FLAGS.has(k)));
-        scriptBinary = path.basename(parsed.binary);
+        scriptBinary = await scriptBinaryFor(parsed.binary, modelDir, arch);
       } catch (e) {
         const err = toAx650Error(e, 'CONFIG_INVALID');
         result.problems.push({ code: err.code, message: `${path.basename(result.script)}: ${err.message}` });

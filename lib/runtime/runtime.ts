@@ -11,10 +11,11 @@ import { RestartPolicy } from '../supervisor';
 import { loadQwenTokenizer, type QwenTokenizer } from '../tokenizer/qwen-tokenizer';
 import { StatsJoiner } from './stats-joiner';
 import { ConversationStore, type ContextContent } from './context-tracker';
-import { DEFAULT_LIMITS, fitHistory } from './conversation-fit';
 import { JobExecution } from './execution';
 import { Job } from './job';
 import { JobQueue } from './job-queue';
+import { RuntimeMetrics } from './metrics';
+import { TokenTools } from './token-tools';
 import { ProcessSet, type RuntimeLauncher } from './processes';
 import { validateRequest } from './validate';
 import type { RuntimeConfig } from './config';
@@ -44,6 +45,8 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
   readonly conversations = new ConversationStore();
   private client: G1Client | null = null;
   private counter: QwenTokenizer | null = null;
+  private tools: TokenTools | null = null;
+  private readonly metrics = new RuntimeMetrics();
   private context: ContextContent = { kind: 'unknown' };
   private current: { job: Job; exec: JobExecution } | null = null;
   private maintenance: Promise<void> | null = null;
@@ -55,8 +58,6 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
   private startedAt: number | null = null;
   private readyAt: number | null = null;
   private lastError: Ax650Error | null = null;
-  private readonly rates: number[] = [];
-  private lastTtft: number | null = null;
   private initLimits: { maxTokenLen: number | null; prefillMaxTokenNum: number | null } = { maxTokenLen: null, prefillMaxTokenNum: null };
 
   constructor(readonly cfg: RuntimeConfig, private readonly opts: RuntimeOptions) {
@@ -115,7 +116,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
 
   submit(request: JobRequest): JobHandle {
     validateRequest(request);
-    this.checkFits(request.prompt);
+    this.tools?.checkFits(request.prompt);
     if (this.stateValue === 'failed') {
       throw new Ax650Error('RUNTIME_FAILED', `The NPU runtime has failed and is not restarting: ${this.lastError?.message ?? 'see the log'}. Fix the cause and redeploy.`, { tail: this.lastError?.tail });
     }
@@ -127,20 +128,6 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     if (this.stateValue === 'stopped') this.start().catch(() => undefined);
     queueMicrotask(() => this.pump());
     return job;
-  }
-
-  /** A prompt the runtime could never prefill in one turn is refused now rather than after a reset and a retry. */
-  private checkFits(prompt: string): void {
-    const limit = this.initLimits.prefillMaxTokenNum;
-    if (!this.counter || limit === null) return;
-    // The chat template adds about a dozen tokens around the prompt (reference §3).
-    const room = limit - 16;
-    const tokens = this.counter.encode(prompt).length;
-    if (tokens > room) {
-      throw new Ax650Error('BAD_INPUT', `The prompt is ${tokens} tokens; the model takes at most about ${room} tokens in one turn. Shorten it or split it.`, {
-        params: { field: 'prompt', tokens, limit: room },
-      });
-    }
   }
 
   cancelOwner(owner: string): number {
@@ -157,7 +144,6 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
   }
 
   info(): RuntimeInfo {
-    const avg = this.rates.length ? this.rates.reduce((a, b) => a + b, 0) / this.rates.length : null;
     return {
       state: this.stateValue,
       loadProgress: this.loadProgress,
@@ -167,9 +153,9 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       startedAt: this.startedAt,
       readyAt: this.readyAt,
       lastError: this.lastError ? { code: this.lastError.code, message: this.lastError.message } : null,
-      lastTokensPerSecond: this.rates.length ? this.rates[this.rates.length - 1]! : null,
-      avgTokensPerSecond: avg === null ? null : Math.round(avg * 100) / 100,
-      lastTtftMs: this.lastTtft,
+      lastTokensPerSecond: this.metrics.lastTokensPerSecond,
+      avgTokensPerSecond: this.metrics.avgTokensPerSecond,
+      lastTtftMs: this.metrics.lastTtftMs,
       maxTokenLen: this.initLimits.maxTokenLen,
       prefillMaxTokenNum: this.initLimits.prefillMaxTokenNum,
       modelName: this.cfg.modelName,
@@ -179,7 +165,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
 
   /** Tokens in a piece of text, once the model's tokenizer is loaded (status rates); null before. */
   countTokens(text: string): number | null {
-    return this.counter ? this.counter.encode(text).length : null;
+    return this.tools ? this.tools.count(text) : null;
   }
 
   /** The built-in tokenizer service, when that mode runs (conversation restore, exact counts). */
@@ -203,6 +189,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       this.setState('starting-tokenizer');
       await this.procs.startTokenizer();
       this.counter = this.procs.tokenizer?.tokenizer ?? this.counter ?? (await loadQwenTokenizer(this.cfg.modelDir));
+      this.tools = new TokenTools(this.counter, this.initLimits);
       this.setState('loading');
       this.startedAt = Date.now();
       this.joiner.reset();
@@ -239,12 +226,12 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       return this.pump();
     }
     const client = this.client!;
-    const counter = this.counter!;
+    const tools = this.tools!;
     const tokServer = this.procs.tokenizer;
     const exec = new JobExecution(job, {
       client,
-      countTokens: (t) => counter.encode(t).length,
-      truncateToTokens: (t, n) => counter.decode(counter.encode(t).slice(0, n)).replace(/\uFFFD+$/, ''),
+      countTokens: (t) => tools.count(t),
+      truncateToTokens: (t, n) => tools.truncate(t, n),
       sampling: this.cfg.sampling,
       defaultSystem: this.cfg.systemPrompt,
       conversations: this.conversations,
@@ -253,12 +240,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
         this.context = c;
       },
       restoreHistory: tokServer ? (m) => tokServer.setNextResetHistory(m) : null,
-      fit: (system, turns, prompt, maxTokens) =>
-        fitHistory(counter, system, turns, prompt, {
-          prefillMaxTokenNum: this.initLimits.prefillMaxTokenNum ?? DEFAULT_LIMITS.prefillMaxTokenNum,
-          maxTokenLen: this.initLimits.maxTokenLen ?? DEFAULT_LIMITS.maxTokenLen,
-          replyReserve: Math.min(maxTokens ?? DEFAULT_LIMITS.replyReserve, DEFAULT_LIMITS.replyReserve),
-        }),
+      fit: (system, turns, prompt, maxTokens) => tools.fit(system, turns, prompt, maxTokens),
       beginGenerate: (id) => this.joiner.beginGenerate(id),
       runtimeStats: (id) => this.joiner.statsFor(id, 300),
       logTail: () => this.procs.tail(),
@@ -272,7 +254,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     job.markStarted();
     exec.run().finally(() => {
       this.current = null;
-      job.result.then((r) => this.record(r.stats.tokensPerSecond, r.stats.ttftMs), () => undefined);
+      job.result.then((r) => this.metrics.record(r.stats.tokensPerSecond, r.stats.ttftMs), () => undefined);
       if (this.stateValue !== 'busy') return;
       this.setState('ready');
       if (this.queue.length === 0 && this.context.kind !== 'fresh' && this.context.kind !== 'conversation') this.resetAhead();
@@ -299,14 +281,6 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
         this.maintenance = null;
         if (!this.current) this.pump();
       });
-  }
-
-  private record(rate: number | null, ttft: number | null): void {
-    if (rate !== null) {
-      this.rates.push(rate);
-      if (this.rates.length > 20) this.rates.shift();
-    }
-    if (ttft !== null) this.lastTtft = ttft;
   }
 
   private cancelJob(job: Job): void {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ax650Error } from '../errors';
-import { checkModelFiles, checkPortFree, findBinary, findRunScript, parseRunScript, preflight } from '../device/preflight';
+import { checkModelFiles, checkPortFree, findBinary, findRunScript, parseRunScript, preflight, scriptBinaryFor } from '../device/preflight';
 import { listCards } from '../device/probes';
 import { defaultConfig, QWEN3_4B_FLAGS, type RuntimeConfig, type TokenizerMode } from './config';
 import { binaryPath } from './launcher';
@@ -63,7 +63,7 @@ export async function resolveRuntimeConfig(s: RuntimeSettings): Promise<RuntimeC
   if (script) {
     const parsed = parseRunScript(await readFile(script, 'utf8'));
     flags = Object.fromEntries(Object.entries(parsed.flags).filter(([k]) => !MANAGED_FLAGS.has(k)));
-    if (!binary && parsed.binary) binary = path.basename(parsed.binary);
+    if (!binary && parsed.binary) binary = await scriptBinaryFor(parsed.binary, modelDir);
   }
   if (!binary) binary = path.basename((await findBinary(modelDir)) ?? '');
   for (const [k, v] of Object.entries(s.flags ?? {})) if (!MANAGED_FLAGS.has(k) && v !== '') flags[k] = v;

@@ -9,7 +9,7 @@ import type { NodeAPI } from '../red-types';
 export const RUNTIME_NS = '@axnpu/node-red-ax650/ax650-runtime';
 
 export function errorText(RED: NodeAPI, err: Ax650Error): string {
-  const key = `${RUNTIME_NS}:errors.${err.code}`;
+  const key = `${RUNTIME_NS}:ax650-runtime.errors.${err.code}`;
   const translated = RED._(key, err.params);
   // Node-RED returns the key itself when the catalog has no entry; the English sentence from lib is the fallback.
   if (!translated || translated === key || translated.endsWith(`errors.${err.code}`) || /__\w+__/.test(translated)) return err.message;

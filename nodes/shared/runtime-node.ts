@@ -35,7 +35,7 @@ const FILL: Record<RuntimeState, NodeStatus['fill']> = {
 
 /** A short status for a runtime state, e.g. "loading 42%" or "failed: DEAD_CARD". */
 export function runtimeStatus(RED: NodeAPI, info: RuntimeInfo): NodeStatus {
-  const ns = '@axnpu/node-red-ax650/ax650-runtime:status';
+  const ns = '@axnpu/node-red-ax650/ax650-runtime:ax650-runtime.status';
   let text = RED._(`${ns}.${info.state}`);
   if (info.state === 'loading') text = `${text} ${Math.round(info.loadProgress)}%`;
   if ((info.state === 'failed' || info.state === 'backoff') && info.lastError) text = `${text}: ${info.lastError.code}`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { findBinary, findRunScript, parseRunScript } from '../../lib/device/run-script';
+import { findBinary, findRunScript, parseRunScript, scriptBinaryFor } from '../../lib/device/run-script';
 import { tempDir } from './helpers';
 
 /** `gregm123456/Qwen3-4B` run_qwen3_4b_int8_ctx_axcl_x86_api.sh as quoted in reference §1.3. */
@@ -78,4 +78,13 @@ test('findRunScript prefers this CPU\'s api script, then any run_*api*.sh; findB
   assert.equal(await findBinary(dir, 'arm64'), path.join(dir, 'main_api_axcl_aarch64'));
   assert.equal(await findBinary(dir, 'x64'), null, 'a directory is not a binary');
   assert.equal(await findBinary(dir, 'riscv64'), null);
+});
+
+test('a run script naming the other CPU\'s API binary runs this CPU\'s when the folder has it (vendor ships only the x86 _api.sh)', async (t) => {
+  const dir = tempDir(t);
+  assert.equal(await scriptBinaryFor('./main_api_axcl_x86', dir, 'arm64'), 'main_api_axcl_x86', 'kept when the aarch64 binary is absent');
+  writeFileSync(path.join(dir, 'main_api_axcl_aarch64'), '#!/bin/sh\n');
+  assert.equal(await scriptBinaryFor('./main_api_axcl_x86', dir, 'arm64'), 'main_api_axcl_aarch64');
+  assert.equal(await scriptBinaryFor('./main_api_axcl_aarch64', dir, 'arm64'), 'main_api_axcl_aarch64');
+  assert.equal(await scriptBinaryFor('./my_runtime_wrapper', dir, 'arm64'), 'my_runtime_wrapper');
 });

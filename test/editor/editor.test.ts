@@ -92,6 +92,14 @@ test('editor: palette, runtime dialog and Check folder on an LFS-pointer folder'
     }
     await page.locator('.red-ui-palette-header', { hasText: 'AX650 NPU' }).first().waitFor();
     await browser.screenshot('editor-palette');
+    // Node status on the canvas is translated text (a namespace slip shows the raw key, e.g. "status.stopped").
+    const statusLabel = page.locator('[id="e0d17000000000b1"] .red-ui-flow-node-status-label');
+    const deadline = Date.now() + 15_000;
+    let label = '';
+    while ((label = ((await statusLabel.count()) > 0 ? ((await statusLabel.textContent()) ?? '') : '').trim()) === '' && Date.now() < deadline) {
+      await page.waitForTimeout(100);
+    }
+    assert.equal(label, 'stopped');
 
     await page.locator('[id="e0d17000000000b1"] .red-ui-flow-node').dblclick();
     await page.locator('#node-input-btn-runtime-edit').click();

@@ -48,6 +48,8 @@ describe('ax650-generate bad input', () => {
   test(`${cases.length} bad inputs each reach Catch with a clear code; a good prompt after works`, async () => {
     assert.ok(cases.length >= 15);
     const gen = h.node('gen');
+    const statuses: string[] = [];
+    gen.on('call:status', (call) => statuses.push(String((call.args[0] as { text?: string }).text ?? '')));
     for (const [i, c] of cases.entries()) {
       gen.receive({ ...c.msg, topic: `case-${i}` });
       const caught = await h.waitFor('caught', i + 1);
@@ -58,6 +60,8 @@ describe('ax650-generate bad input', () => {
       assert.match(err.message, c.mentions, `${c.name}: message "${err.message}" names the problem`);
       assert.ok(err.message.length > 15, `${c.name}: a sentence`);
     }
+    // (The test helper loads no message catalogs, so the text is the i18n key here; the editor test sees it translated.)
+    assert.ok(statuses.some((t) => /error/.test(t)), `the status shows the error (${statuses.slice(0, 3).join(' | ')})`);
     assert.equal(h.received.get('gen-stream')!.length, 0, 'nothing streamed');
     assert.equal(h.received.get('gen-final')!.length, 0, 'nothing final');
     gen.receive({ payload: 'And now a good question?', topic: 'good' });
