@@ -19,6 +19,10 @@ export function pyJsonDumps(value: PyJson): string {
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return '[' + value.map(pyJsonDumps).join(', ') + ']';
+  if (Array.isArray(value)) {
+    // Id lists are the big bodies (2,000+ ids on a restore): join writes integers exactly as String() does, without a string per id.
+    if (value.every((v) => Number.isInteger(v))) return '[' + value.join(', ') + ']';
+    return '[' + value.map(pyJsonDumps).join(', ') + ']';
+  }
   return '{' + Object.entries(value).map(([k, v]) => pyString(k) + ': ' + pyJsonDumps(v)).join(', ') + '}';
 }

@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Ax650Error } from '../errors';
 import type { ChatMessage } from '../runtime/types';
+import { directRendererFor } from './chat-render';
 import { loadChatTemplate } from './chat-template';
 import { buildHfTokenizer } from './hf-build';
 import { SegmentEncoder, splittableAddedTokens } from './segment-memo';
@@ -74,6 +75,8 @@ export async function loadQwenTokenizer(modelDir: string): Promise<QwenTokenizer
   const addedTokens = splittableAddedTokens(built.json);
   const segments = addedTokens && new SegmentEncoder(addedTokens, encodePlain);
   const template = new Template(source.template);
+  const direct = directRendererFor(source.template);
+  const eosToken = config['eos_token'] ?? '';
   const eosId = tokenIdOf(tokenizer, config, 'eos_token');
   const bosId = tokenIdOf(tokenizer, config, 'bos_token');
   return {
@@ -83,11 +86,12 @@ export async function loadQwenTokenizer(modelDir: string): Promise<QwenTokenizer
     // The JS library throws on [] where transformers returns "" (the runtime can send an empty group).
     decode: (ids) => (ids.length === 0 ? '' : tokenizer.decode(ids)),
     applyChatTemplate: (messages, addGenerationPrompt) =>
+      direct?.(messages, addGenerationPrompt) ??
       template.render({
         messages: messages.map((m) => ({ role: m.role, content: m.content })),
         add_generation_prompt: addGenerationPrompt,
         bos_token: '',
-        eos_token: config['eos_token'] ?? '',
+        eos_token: eosToken,
       }),
   };
 }
