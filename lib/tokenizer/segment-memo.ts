@@ -83,7 +83,7 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
-/** Encodes text piece by piece between added tokens, each piece through `encodePlain` once and then from the memo. */
+/** Encodes text piece by piece between added tokens, each finished piece through `encodePlain` once and then from the memo. */
 export class SegmentEncoder {
   private readonly splitter: RegExp | undefined;
 
@@ -99,26 +99,26 @@ export class SegmentEncoder {
 
   encode(text: string): number[] {
     const ids: number[] = [];
-    if (!this.splitter) {
-      this.pushPiece(ids, text);
-      return ids;
-    }
     let from = 0;
-    for (const match of text.matchAll(this.splitter)) {
-      this.pushPiece(ids, text.slice(from, match.index));
-      ids.push(this.addedTokens.get(match[0]) as number);
-      from = match.index + match[0].length;
+    if (this.splitter) {
+      for (const match of text.matchAll(this.splitter)) {
+        this.pushPiece(ids, text.slice(from, match.index), true);
+        ids.push(this.addedTokens.get(match[0]) as number);
+        from = match.index + match[0].length;
+      }
     }
-    this.pushPiece(ids, text.slice(from));
+    // The tail after the last added token is not kept: a piece that ends at `<|im_end|>` is a finished turn, but a
+    // tail may still be growing (the runtime counts a streamed reply's tokens after every delta for max_tokens).
+    this.pushPiece(ids, text.slice(from), false);
     return ids;
   }
 
-  private pushPiece(ids: number[], piece: string): void {
+  private pushPiece(ids: number[], piece: string, keep: boolean): void {
     if (piece === '') return;
     let pieceIds = this.memo.get(piece);
     if (pieceIds === undefined) {
       pieceIds = this.encodePlain(piece);
-      this.memo.set(piece, pieceIds);
+      if (keep) this.memo.set(piece, pieceIds);
     }
     for (const id of pieceIds) ids.push(id);
   }

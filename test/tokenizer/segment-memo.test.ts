@@ -77,6 +77,17 @@ describe('encoding by segments between added tokens, memoised', () => {
     }
   });
 
+  it('does not keep the growing tail of a text (a streamed reply counted after every delta)', () => {
+    const { enc } = encoder();
+    const reply = '<think>\n\n</think>\n\n' + 'The arm moves to the red block, 12.5 N. 位置已确认。'.repeat(40);
+    for (let n = 1; n <= reply.length; n += 9) {
+      const partial = reply.slice(0, n);
+      assert.deepEqual(enc.encode(partial), plain(partial));
+    }
+    assert.equal(enc.memo.size, 1, 'only the finished piece between the think tags is kept');
+    assert.equal(enc.memo.totalChars, 2);
+  });
+
   it('refuses to split where pieces would not encode apart', () => {
     const token = { id: 1, content: '<x>', special: true, normalized: false, lstrip: false, rstrip: false };
     const base = { added_tokens: [token], post_processor: null, pre_tokenizer: { type: 'ByteLevel' } };
