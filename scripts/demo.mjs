@@ -18,15 +18,34 @@ const runtime = {
   startOn: 'deploy', queueLimit: 32, loadStallSec: 60, maxCrashes: 5, modelName: 'qwen3-ax650', flags: '', simEnv: '', runtimePort: '',
 };
 
+// The MQTT example talks MQTT v5 to a broker on 127.0.0.1:1883. Start Debian's mosquitto there when it is
+// installed; otherwise an in-process aedes broker, which speaks only MQTT 3.1.1 (the demo's bridge is switched to it).
+const { startAedes, startMosquitto, mosquittoPath } = require(join(root, 'dist/test/mqtt/brokers.js'));
+let broker = null;
+let mqttV311 = false;
+try {
+  if (mosquittoPath()) {
+    broker = await startMosquitto({ port: 1883 });
+    console.log('MQTT broker (mosquitto) on mqtt://127.0.0.1:1883');
+  } else {
+    broker = await startAedes({ port: 1883 });
+    mqttV311 = true;
+    console.log('MQTT broker (aedes, in-process, MQTT 3.1.1) on mqtt://127.0.0.1:1883; install mosquitto for MQTT v5');
+  }
+} catch (e) {
+  console.log(`MQTT: could not start a broker on 1883 (${e.code ?? e.message}); the MQTT example uses whatever listens there.`);
+}
+
 const userDir = join(root, '.demo');
 mkdirSync(userDir, { recursive: true });
 const nr = await startNodeRed({
-  port, userDir, flows: exampleFlows(runtime), echo: true, modules: ['@flowfuse/node-red-dashboard'],
+  port, userDir, flows: exampleFlows(runtime).map((n) => (mqttV311 && n.type === 'ax650-mqtt' ? { ...n, protocolVersion: '4' } : n)), echo: true, modules: ['@flowfuse/node-red-dashboard'],
   settings: { logging: { console: { level: 'info' } } },
 });
 console.log(`\nNode-RED with the AX650 nodes: ${nr.url}\nDashboard chat:                ${nr.url}/dashboard/ax650-chat   (Ctrl-C to stop)\n`);
 const stop = async () => {
   await nr.stop();
+  await (broker?.stop ?? broker?.close)?.call(broker);
   process.exit(0);
 };
 process.on('SIGINT', stop);

@@ -47,6 +47,8 @@ export interface AedesOptions {
   users?: Record<string, string>;
   /** Also serve MQTT over WebSocket on another free loopback port. */
   websocket?: boolean;
+  /** A fixed port (the demo's 1883); default a free one. Rejects when it is taken. */
+  port?: number;
 }
 
 export async function startAedes(opts: AedesOptions = {}): Promise<AedesBroker> {
@@ -69,8 +71,13 @@ export async function startAedes(opts: AedesOptions = {}): Promise<AedesBroker> 
     socket.on('close', () => sockets.delete(socket));
     broker.handle(socket);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  server.listen(opts.port ?? 0, '127.0.0.1');
+  try {
+    await once(server, 'listening');
+  } catch (e) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw e;
+  }
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
   const ws = opts.websocket ? await serveWebSocket((stream) => broker.handle(stream)) : null;
@@ -137,6 +144,8 @@ export interface Mosquitto {
 
 export interface MosquittoOptions {
   persistence?: boolean;
+  /** A fixed port (the demo's 1883); default a free one. */
+  port?: number;
   /** Username → password; when given, anonymous clients are refused. */
   users?: Record<string, string>;
 }
@@ -144,7 +153,7 @@ export interface MosquittoOptions {
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const bin = mosquittoPath();
   if (!bin) throw new Error(String(MOSQUITTO_SKIP));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'ax650-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
   const lines = [`listener ${port} 127.0.0.1`, 'log_dest stderr', 'log_type all'];
