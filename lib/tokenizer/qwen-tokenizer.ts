@@ -1,6 +1,9 @@
 /**
  * The Qwen3 BPE tokenizer plus the Qwen2.5-format chat template, loaded once per process and shared by
  * every session (the vendor script loads both again for each uid, which is where its memory goes).
+ * Speed, with ids unchanged: tokenizer.json's vocab and merges are scanned straight into the library's maps
+ * (hf-build.ts), whole conversations are encoded by memoised segments (segment-memo.ts) and the stock
+ * template is rendered without the jinja interpreter (chat-render.ts).
  */
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
