@@ -44,11 +44,11 @@ function isEmptyBpeModelJson(json: Record<string, unknown>): boolean {
   return model?.['type'] === 'BPE' && vocab !== undefined && Object.keys(vocab).length === 0 && Array.isArray(merges) && merges.length === 0;
 }
 
-function isBpeModelState(model: unknown): model is BpeModelState {
+function hasBpeState(model: unknown): model is BpeModelState {
   // The library's models extend its `Callable`, whose constructor returns a function object.
   if (typeof model !== 'function' && (typeof model !== 'object' || model === null)) return false;
   const m = model as unknown as Record<string, unknown>;
-  return Array.isArray(m['vocab']) && m['tokens_to_ids'] instanceof Map && m['bpe_ranks'] instanceof Map && m['bpe_ranks'].size === 0;
+  return Array.isArray(m['vocab']) && m['tokens_to_ids'] instanceof Map && m['bpe_ranks'] instanceof Map;
 }
 
 /** The vocab array the library derives from the vocab Map, or undefined if two tokens share an id (then the Map's iteration order, which differs here, would decide). */
@@ -61,7 +61,28 @@ function vocabArray(vocab: Map<string, number>): string[] | undefined {
   return array;
 }
 
+/**
+ * Whether this version of the library still keeps its BPE state the way fastBuild fills it in: ranks keyed by
+ * `JSON.stringify([a, b])`, the vocab as a Map and an array. Checked on a three-token model (well under a millisecond),
+ * so a library update that changes this turns the fast path off instead of mis-tokenising.
+ */
+function libraryLayoutMatches(Tokenizer: HfTokenizerClass): boolean {
+  const probe = new Tokenizer(
+    { added_tokens: [], normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, model: { type: 'BPE', unk_token: null, vocab: { a: 0, b: 1, ab: 2 }, merges: [['a', 'b']] } },
+    {},
+  );
+  const model = probe.model;
+  return (
+    hasBpeState(model) &&
+    JSON.stringify([...model.bpe_ranks]) === JSON.stringify([[JSON.stringify(['a', 'b']), 0]]) &&
+    JSON.stringify([...model.tokens_to_ids]) === '[["a",0],["b",1],["ab",2]]' &&
+    JSON.stringify(model.vocab) === '["a","b","ab"]' &&
+    JSON.stringify(probe.encode('ab').ids) === '[2]'
+  );
+}
+
 function fastBuild(Tokenizer: HfTokenizerClass, text: string, config: object): BuiltTokenizer | undefined {
+  if (!libraryLayoutMatches(Tokenizer)) return undefined;
   const scanned = scanBpeJson(text);
   if (!scanned) return undefined;
   let json: Record<string, unknown> | undefined;
@@ -75,7 +96,7 @@ function fastBuild(Tokenizer: HfTokenizerClass, text: string, config: object): B
   if (!vocab) return undefined;
   const tokenizer = new Tokenizer(json, config);
   const model = tokenizer.model;
-  if (!isBpeModelState(model)) return undefined;
+  if (!hasBpeState(model) || model.bpe_ranks.size !== 0) return undefined;
   // With an empty vocab, what the constructor put in the model's Map and array are exactly the added tokens.
   const added = model.tokens_to_ids;
   const addedVocab = model.vocab;

@@ -7,6 +7,13 @@ import { buildHfTokenizer, type BuiltTokenizer, type HfTokenizerClass } from '..
 import { QWEN3_TOKENIZER_FILES } from '../helpers/tokenizer-dir';
 import { generated, LISTED } from './corpus';
 
+interface HfTokenizerWithModel {
+  encode(text: string): { ids: number[] };
+  decode(ids: number[]): string;
+  token_to_id(token: string): number | undefined;
+  model: unknown;
+}
+
 interface ModelState {
   vocab: string[];
   tokens_to_ids: Map<string, number>;
@@ -111,6 +118,19 @@ describe('tokenizer.json scanned straight into the BPE maps', () => {
       assert.equal(built.fast, false, what);
       assert.deepEqual(built.tokenizer.encode('ab ab').ids, plain.tokenizer.encode('ab ab').ids, what);
     }
+  });
+
+  it('stays off when the library keys its merges another way (a future version)', () => {
+    class RekeyedTokenizer extends (Tokenizer as unknown as new (json: object, config: object) => HfTokenizerWithModel) {
+      constructor(json: object, config: object) {
+        super(json, config);
+        const model = this.model as ModelState;
+        model.bpe_ranks = new Map([...model.bpe_ranks].map(([key, rank]) => [(JSON.parse(key) as string[]).join(' '), rank]));
+      }
+    }
+    const built = buildHfTokenizer(RekeyedTokenizer, JSON.stringify(miniJson(), null, 2), {});
+    assert.equal(built?.fast, false);
+    assert.ok(build(miniJson(), true)?.fast, 'the real library passes the same check');
   });
 
   it('rejects what JSON.parse rejects', () => {
