@@ -12,6 +12,8 @@
 export interface ScannedBpe {
   /** `model.vocab` in file order. */
   vocab: Map<string, number>;
+  /** id → token, as the library derives it from the vocab; undefined when a token or an id appears twice. */
+  tokens: string[] | undefined;
   /** `JSON.stringify([a, b])` → rank, the key format the library's BPE looks merges up with. */
   ranks: Map<string, number>;
   /** The file with `model.vocab` emptied to `{}` and `model.merges` to `[]`, for JSON.parse. */
@@ -113,15 +115,21 @@ class Cursor {
   }
 }
 
-function scanVocab(cursor: Cursor): Map<string, number> {
+function scanVocab(cursor: Cursor): Pick<ScannedBpe, 'vocab' | 'tokens'> {
   const vocab = new Map<string, number>();
-  if (!cursor.open(OPEN_BRACE, CLOSE_BRACE)) return vocab;
-  do {
-    const token = cursor.string();
-    cursor.expect(COLON);
-    vocab.set(token, cursor.unsigned());
-  } while (cursor.next(CLOSE_BRACE));
-  return vocab;
+  const tokens: string[] = [];
+  let repeated = false;
+  if (cursor.open(OPEN_BRACE, CLOSE_BRACE)) {
+    do {
+      const token = cursor.string();
+      cursor.expect(COLON);
+      const id = cursor.unsigned();
+      if (tokens[id] !== undefined || vocab.has(token)) repeated = true;
+      vocab.set(token, id);
+      tokens[id] = token;
+    } while (cursor.next(CLOSE_BRACE));
+  }
+  return { vocab, tokens: repeated ? undefined : tokens };
 }
 
 function scanMerges(cursor: Cursor): Map<string, number> {
@@ -160,7 +168,7 @@ export function scanBpeJson(text: string): ScannedBpe | undefined {
   if (vocabAt < 0 || mergesAt < 0) return undefined;
   try {
     const vocabCursor = new Cursor(text, vocabAt);
-    const vocab = scanVocab(vocabCursor);
+    const { vocab, tokens } = scanVocab(vocabCursor);
     const mergesCursor = new Cursor(text, mergesAt);
     const ranks = scanMerges(mergesCursor);
     const spans = [
@@ -170,7 +178,7 @@ export function scanBpeJson(text: string): ScannedBpe | undefined {
     const [first, second] = spans as [(typeof spans)[0], (typeof spans)[0]];
     if (first.to > second.from) return undefined;
     const rest = text.slice(0, first.from) + first.empty + text.slice(first.to, second.from) + second.empty + text.slice(second.to);
-    return { vocab, ranks, rest };
+    return { vocab, tokens, ranks, rest };
   } catch (e) {
     if (e instanceof NotFastPath || e instanceof SyntaxError) return undefined;
     throw e;

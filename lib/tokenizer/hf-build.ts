@@ -51,16 +51,6 @@ function hasBpeState(model: unknown): model is BpeModelState {
   return Array.isArray(m['vocab']) && m['tokens_to_ids'] instanceof Map && m['bpe_ranks'] instanceof Map;
 }
 
-/** The vocab array the library derives from the vocab Map, or undefined if two tokens share an id (then the Map's iteration order, which differs here, would decide). */
-function vocabArray(vocab: Map<string, number>): string[] | undefined {
-  const array = new Array<string>(vocab.size);
-  for (const [token, id] of vocab) {
-    if (array[id] !== undefined) return undefined;
-    array[id] = token;
-  }
-  return array;
-}
-
 /**
  * Whether this version of the library still keeps its BPE state the way fastBuild fills it in: ranks keyed by
  * `JSON.stringify([a, b])`, the vocab as a Map and an array. Checked on a three-token model (well under a millisecond),
@@ -92,7 +82,8 @@ function fastBuild(Tokenizer: HfTokenizerClass, text: string, config: object): B
     return undefined;
   }
   if (!json || !isEmptyBpeModelJson(json)) return undefined;
-  const vocab = vocabArray(scanned.vocab);
+  // With a token or an id twice, the library's Map iteration order (integer-like keys first) would decide the array.
+  const vocab = scanned.tokens;
   if (!vocab) return undefined;
   const tokenizer = new Tokenizer(json, config);
   const model = tokenizer.model;

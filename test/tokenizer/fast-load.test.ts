@@ -120,6 +120,16 @@ describe('tokenizer.json scanned straight into the BPE maps', () => {
     }
   });
 
+  it('falls back when a vocab token appears twice (the last one wins in JSON.parse)', () => {
+    const text = JSON.stringify(miniJson(), null, 2).replace('"ab": 2,', '"ab": 2,\n      "a": 10,');
+    const built = buildHfTokenizer(Tokenizer, text, {});
+    const plain = buildHfTokenizer(Tokenizer, text, {}, { fast: false });
+    assert.ok(built && plain);
+    assert.equal(built.fast, false);
+    assert.deepEqual(built.tokenizer.encode('a').ids, [10]);
+    assert.deepEqual(built.tokenizer.encode('a').ids, plain.tokenizer.encode('a').ids);
+  });
+
   it('stays off when the library keys its merges another way (a future version)', () => {
     class RekeyedTokenizer extends (Tokenizer as unknown as new (json: object, config: object) => HfTokenizerWithModel) {
       constructor(json: object, config: object) {
