@@ -5,7 +5,7 @@
  * faults and speeds come from AX650_SIM_* environment variables (see simulator/README.md).
  */
 import * as path from 'node:path';
-import { loadQwenTokenizer } from '../lib/tokenizer/qwen-tokenizer';
+import { loadQwenTokenizer, type QwenTokenizer } from '../lib/tokenizer/qwen-tokenizer';
 import { Logger } from './alog';
 import { CxxException, parseCommandLine, parseDevices } from './cmdline';
 import { readSimConfig, type SimConfig } from './env';
@@ -53,9 +53,16 @@ async function main(): Promise<void> {
   }
   if (cfg.initFail === 'axcl') exit(AXCL_INIT_FAIL_STATUS);
 
-  // Loaded while the "model" loads; the real binary has no such step, so it must not add latency.
-  const localTokenizer = loadQwenTokenizer(process.cwd());
-  localTokenizer.catch(() => undefined);
+  // The real binary has no such step. Parsing tokenizer.json blocks the event loop for most of a
+  // second, so it happens here, in the silent span where axclInit sits, before the first init line:
+  // once the load starts printing, only AX650_SIM_LOAD_STALL may make it go quiet.
+  let local: QwenTokenizer;
+  try {
+    local = await loadQwenTokenizer(process.cwd());
+  } catch (e) {
+    process.stderr.write(`ax650-sim: cannot load qwen3_tokenizer/ from ${process.cwd()}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
   const requestLog = new RequestLog(cfg.logFile ? path.resolve(cfg.logFile) : undefined);
   let model;
   try {
@@ -69,7 +76,6 @@ async function main(): Promise<void> {
     exit(255);
     return;
   }
-  const local = await localTokenizer;
   const llm = new SimLlm({ cfg, log, out, tokenizer: model.tokenizer, encodeLocal: (text) => local.encode(text), requestLog });
   const sampling = model.sampling;
   const worker = new Worker(llm, model.tokenizer, out, cfg, requestLog, () => ({ ...sampling }));

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { startTokenizerServer } from '../../lib/tokenizer/server';
-import { isAlive, pollUntilDone, request, startSimStack } from '../helpers/sim';
-
-const strip = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
+import { simulatorTestEnv } from '../../simulator/env';
+import { freePort, isAlive, makeSimModelDir, pollUntilDone, request, spawnSim, startSimStack, stopSim, vendorArgs, waitForHttp } from '../helpers/sim';
+import { refused } from './probes';
 
 describe('simulator fault injection (§2.4, §3 pitfalls)', () => {
   it('§2.4 AX650_SIM_CRASH_AFTER_TOKENS: the process dies by signal mid-generation', async () => {
@@ -26,6 +28,7 @@ describe('simulator fault injection (§2.4, §3 pitfalls)', () => {
       assert.match(s.stdout(), /allocated device memories: 226\n/);
       assert.equal((await request(s.baseUrl, 'GET', '/api/generate_provider')).text, '{"done":false,"response":""}');
     } finally {
+      killGroup(s.pid);
       await s.stop();
     }
   });
@@ -37,6 +40,7 @@ describe('simulator fault injection (§2.4, §3 pitfalls)', () => {
       await assert.rejects(pollUntilDone(s.baseUrl, { timeoutMs: 800 }), /not done/);
       assert.equal((await request(s.baseUrl, 'POST', '/api/generate', '{"prompt":"x"}')).text, '{"error": "llm is running"}');
     } finally {
+      killGroup(s.pid);
       await s.stop();
     }
   });
@@ -60,15 +64,61 @@ describe('simulator fault injection (§2.4, §3 pitfalls)', () => {
     }
   });
 
-  it('§2.4 AX650_SIM_LOAD_STALL: the load goes silent mid-way, then completes', async () => {
-    const s = await startSimStack({ axmodelNum: 4, env: { AX650_SIM_LOAD_STALL: '300' } });
+  it('§2.2/§2.4 AX650_SIM_LOAD_STALL: after the middle layer no output at all and the port stays closed for the stall, then the load goes on and the server runs', async () => {
+    const modelDir = await makeSimModelDir(4);
+    const tokenizer = await startTokenizerServer({ modelDir, port: 0 });
+    const port = await freePort();
+    const sim = spawnSim({ modelDir, args: vendorArgs(tokenizer.url, 4), env: { ...simulatorTestEnv, AX650_SIM_PORT: String(port), AX650_SIM_LOAD_STALL: '3000' } });
     try {
-      assert.match(strip(s.stdout()), /init 3 axmodel ok[\s\S]*LLM init ok/);
+      // axmodel_num 4: the stall sits before layer 2, right after "init 1 axmodel ok".
+      await sim.waitFor(/init 1 axmodel ok/);
+      const atStall = sim.stdout();
+      // A negative check needs a window: 1 s inside a 3 s stall, probing the port all along.
+      const windowEnd = Date.now() + 1000;
+      let probes = 0;
+      while (Date.now() < windowEnd) {
+        assert.equal(await refused(port), true, 'the port stays closed during the stall');
+        probes++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(probes > 0);
+      assert.equal(sim.stdout(), atStall, 'no progress line during the stall');
+      await sim.waitFor(/init 2 axmodel ok[\s\S]*LLM init ok[\s\S]*Server running on port/);
+      await waitForHttp(`http://127.0.0.1:${port}/api/generate_provider`, sim.exited);
     } finally {
-      await s.stop();
+      await stopSim(sim);
+      await tokenizer.close();
+      await rm(modelDir, { recursive: true, force: true });
+    }
+    assert.equal(isAlive(sim.pid), false);
+  });
+
+  it('§2.2 (simulator) its own tokenizer.json is parsed before the first init line, so nothing but the stall knob silences the load: a corrupt file fails with empty stdout', async () => {
+    const modelDir = await makeSimModelDir(2);
+    const tokenizer = await startTokenizerServer({ modelDir, port: 0 });
+    try {
+      await writeFile(path.join(modelDir, 'qwen3_tokenizer', 'tokenizer.json'), '{"truncated":');
+      const sim = spawnSim({ modelDir, args: vendorArgs(tokenizer.url, 2), env: { ...simulatorTestEnv, _STDBUF_O: 'L', AX650_SIM_PORT: String(await freePort()) } });
+      const exit = await sim.exited;
+      assert.deepEqual(exit, { code: 2, signal: null });
+      assert.equal(sim.stdout(), '', 'no init line was printed before the parse');
+      assert.match(sim.stderr(), /^ax650-sim: cannot load qwen3_tokenizer\/ from /);
+      assert.equal(isAlive(sim.pid), false);
+    } finally {
+      await tokenizer.close();
+      await rm(modelDir, { recursive: true, force: true });
     }
   });
 });
+
+/** A hung worker never lets SIGINT finish (Worker::Stop joins it), so hung tests skip stop()'s 5 s grace. */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
 
 async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

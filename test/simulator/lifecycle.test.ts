@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTokenizerServer, type TokenizerServer } from '../../lib/tokenizer/server';
 import { simulatorTestEnv } from '../../simulator/env';
 import { freePort, isAlive, makeSimModelDir, pollUntilDone, request, spawnSim, startSimStack, stopSim, vendorArgs, waitForHttp } from '../helpers/sim';
+import { refused } from './probes';
 
 const strip = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
 
@@ -23,14 +24,6 @@ after(async () => {
 
 function start(env: Record<string, string>, port: number) {
   return spawnSim({ modelDir, args: vendorArgs(tokenizer.url, 6), env: { ...simulatorTestEnv, AX650_SIM_PORT: String(port), ...env } });
-}
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(false)));
-    s.once('error', () => resolve(true));
-  });
 }
 
 describe('simulator lifecycle and console (§1.4, §2.1–§2.4)', () => {
