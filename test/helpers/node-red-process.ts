@@ -157,8 +157,13 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
   };
   try {
     await new Promise<void>((resolve, reject) => {
+      // With flows, "Server now running" comes before the flows (and their HTTP routes) start: wait for that too.
+      const ready = opts.flows ? /\] Started flows/ : /Server now running at/;
       const onData = () => {
-        if (out.includes('Server now running at')) {
+        if (opts.flows && /Waiting for missing types/.test(out) && /Server now running at/.test(out)) {
+          cleanup();
+          reject(new Error(`Node-RED is waiting for node types that are not installed:\n${out}`));
+        } else if (ready.test(out)) {
           cleanup();
           resolve();
         }
