@@ -4,8 +4,9 @@
  * Same command line, console output, tokenizer conversation, HTTP API, timing and exit paths;
  * faults and speeds come from AX650_SIM_* environment variables (see simulator/README.md).
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadQwenTokenizer, type QwenTokenizer } from '../lib/tokenizer/qwen-tokenizer';
+import { loadQwenTokenizer } from '../lib/tokenizer/qwen-tokenizer';
 import { Logger } from './alog';
 import { CxxException, parseCommandLine, parseDevices } from './cmdline';
 import { readSimConfig, type SimConfig } from './env';
@@ -55,14 +56,16 @@ async function main(): Promise<void> {
 
   // The real binary has no such step. Parsing tokenizer.json blocks the event loop for most of a
   // second, so it happens here, in the silent span where axclInit sits, before the first init line:
-  // once the load starts printing, only AX650_SIM_LOAD_STALL may make it go quiet.
-  let local: QwenTokenizer;
-  try {
-    local = await loadQwenTokenizer(process.cwd());
-  } catch (e) {
+  // once the load starts printing, only AX650_SIM_LOAD_STALL may make it go quiet. A folder without
+  // the file is usually a wrong CWD, where the real binary fails on its model files: the vendor init
+  // runs first and decides; a file that is there but unusable is the simulator's own setup error.
+  const cannotLoad = (e: unknown): never => {
     process.stderr.write(`ax650-sim: cannot load qwen3_tokenizer/ from ${process.cwd()}: ${(e as Error).message}\n`);
-    process.exit(2);
-  }
+    return exit(2);
+  };
+  const localTokenizer = loadQwenTokenizer(process.cwd());
+  localTokenizer.catch(() => undefined);
+  if (existsSync(path.join('qwen3_tokenizer', 'tokenizer.json'))) await localTokenizer.catch(cannotLoad);
   const requestLog = new RequestLog(cfg.logFile ? path.resolve(cfg.logFile) : undefined);
   let model;
   try {
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     exit(255);
     return;
   }
+  const local = await localTokenizer.catch(cannotLoad);
   const llm = new SimLlm({ cfg, log, out, tokenizer: model.tokenizer, encodeLocal: (text) => local.encode(text), requestLog });
   const sampling = model.sampling;
   const worker = new Worker(llm, model.tokenizer, out, cfg, requestLog, () => ({ ...sampling }));

@@ -118,14 +118,15 @@ export class TokenizerClient {
     }
     this.log.i('Init', 34, `connect ${this.url} ok`);
     this.base = new URL(this.url);
+    // Unlike reset/encode/decode, Init wraps the whole exchange, `ret.value()` included, in try/catch
+    // (std::exception): a dropped connection is printed to stderr and retried like a bad body.
     for (let count = 10; count-- > 0; ) {
-      const rep = await request(this.base, 'GET', '/get_uid').catch(() => undefined);
-      if (rep === undefined) throw new HttpUnreachable();
-      if (rep.status !== 200) {
-        this.log.e('Init', 47, `get uid failed, status: ${rep.status}`);
-        return false;
-      }
       try {
+        const rep = await request(this.base, 'GET', '/get_uid');
+        if (rep.status !== 200) {
+          this.log.e('Init', 47, `get uid failed, status: ${rep.status}`);
+          return false;
+        }
         this.uid = getString(field(parse(rep.body), 'uid'));
         this.log.i('Init', 57, `uid: ${this.uid}`);
         break;
@@ -135,21 +136,25 @@ export class TokenizerClient {
       await sleep(1000);
       this.log.e('Init', 66, `get uid failed, try again ${count}/10`);
     }
-    this.bosId = await this.getId('bos_id');
-    this.eosId = await this.getId('eos_id');
+    const bos = await this.getId('bos_id');
+    if (bos === false) return false;
+    const eos = await this.getId('eos_id');
+    if (eos === false) return false;
+    this.bosId = bos;
+    this.eosId = eos;
     this.log.raw(`bos_id: ${this.bosId}, eos_id: ${this.eosId}\n`);
     return true;
   }
 
-  private async getId(key: 'bos_id' | 'eos_id'): Promise<number> {
+  /** A non-200 answer fails the whole Init; ten failed tries leave the id unset (-1 here) and Init goes on. */
+  private async getId(key: 'bos_id' | 'eos_id'): Promise<number | false> {
     for (let count = 10; count-- > 0; ) {
-      const rep = await request(this.need(), 'GET', `/${key}?uid=${this.uid}`).catch(() => undefined);
-      if (rep === undefined) throw new HttpUnreachable();
-      if (rep.status !== 200) {
-        this.log.e('Init', 75, `get ${key} failed, status: ${rep.status}`);
-        return -1;
-      }
       try {
+        const rep = await request(this.need(), 'GET', `/${key}?uid=${this.uid}`);
+        if (rep.status !== 200) {
+          this.log.e('Init', 75, `get ${key} failed, status: ${rep.status}`);
+          return false;
+        }
         return Math.trunc(getNumber(field(parse(rep.body), key)));
       } catch (e) {
         process.stderr.write(`${(e as Error).message}\n`);

@@ -6,6 +6,9 @@ import { startTokenizerServer } from '../../lib/tokenizer/server';
 import { simulatorTestEnv } from '../../simulator/env';
 import { freePort, isAlive, makeSimModelDir, pollUntilDone, request, spawnSim, startSimStack, stopSim, vendorArgs, waitForHttp } from '../helpers/sim';
 import { refused } from './probes';
+import { spawnRecordedSim, startRecordedSim } from './recorder';
+
+const strip = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 describe('simulator fault injection (§2.4, §3 pitfalls)', () => {
   it('§2.4 AX650_SIM_CRASH_AFTER_TOKENS: the process dies by signal mid-generation', async () => {
@@ -107,6 +110,31 @@ describe('simulator fault injection (§2.4, §3 pitfalls)', () => {
     } finally {
       await tokenizer.close();
       await rm(modelDir, { recursive: true, force: true });
+    }
+  });
+
+  it('§2.4 tokenizer up but failing at init: a dropped /get_uid is caught (stderr "bad optional access"), retried after 1 s with "get uid failed, try again 9/10", and the load goes on', async () => {
+    let dropped = false;
+    const s = await startRecordedSim({ intercept: ({ url }) => (url === '/get_uid' && !dropped ? ((dropped = true), 'drop') : undefined) });
+    try {
+      assert.equal(s.sim.stderr(), 'bad optional access\n');
+      const out = strip(s.sim.stdout());
+      assert.match(out, /connect http:\/\/127\.0\.0\.1:\d+ ok\n\[E\]\[ +Init\]\[ *\d+\]: get uid failed, try again 9\/10\n\[I\]\[ +Init\]\[ *\d+\]: uid: [0-9a-f-]{36}\n/);
+      assert.equal(s.proxy.exchanges.filter((e) => e.url === '/get_uid').length, 1, 'one answered /get_uid after the dropped one');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('§2.4 tokenizer up but failing at init: a non-200 /bos_id fails Init at once: "get bos_id failed, status: 500", tokenizer.Init failed, lLaMa.Init failed, exit 255', async () => {
+    const s = await spawnRecordedSim({ intercept: ({ url }) => (url.startsWith('/bos_id') ? { status: 500, body: '' } : undefined) });
+    try {
+      assert.deepEqual(await s.sim.exited, { code: 255, signal: null });
+      const out = strip(s.sim.stdout());
+      assert.match(out, /\[E\]\[ +Init\]\[ *\d+\]: get bos_id failed, status: 500\n\[E\]\[ +Init\]\[ *\d+\]: tokenizer\.Init\(http:\/\/127\.0\.0\.1:\d+\) failed\n\[E\]\[ +main\]\[ *\d+\]: lLaMa\.Init failed\n$/);
+      assert.doesNotMatch(out, /eos_id/);
+    } finally {
+      await s.stop();
     }
   });
 });

@@ -179,6 +179,23 @@ describe('simulator HTTP API (§1.5, §1.6)', () => {
     assert.ok(stopped.text.length < full.text.length, `${stopped.text.length} < ${full.text.length}`);
     assert.ok(full.text.startsWith(stopped.text));
   });
+
+  it('§1.6 sampling switches: temperature ≤ 0, top-p outside (0,1) and top-k ≤ 0 disable with an [E] "is invalid" line; repetition_penalty − 1 < 0.0001 is "skip", so it can never be switched off', async () => {
+    await request(stack.baseUrl, 'POST', '/api/generate', JSON.stringify({ prompt: 'on', temperature: 0.8, 'top-p': 0.5, 'top-k': 20, repetition_penalty: 1.3 }));
+    await pollUntilDone(stack.baseUrl);
+    await request(stack.baseUrl, 'POST', '/api/generate', JSON.stringify({ prompt: 'off', temperature: 0, 'top-p': 1, 'top-k': 0, repetition_penalty: 1 }));
+    await pollUntilDone(stack.baseUrl);
+    const [on, off] = (await prefills(stack)).filter((p) => p.kind === 'generate').slice(-2);
+    assert.deepEqual([on?.sampling?.['enable_temperature'], on?.sampling?.['enable_top_p_sampling'], on?.sampling?.['enable_top_k_sampling'], on?.sampling?.['enable_repetition_penalty']], [true, true, true, true]);
+    assert.deepEqual([off?.sampling?.['enable_temperature'], off?.sampling?.['enable_top_p_sampling'], off?.sampling?.['enable_top_k_sampling']], [false, false, false]);
+    assert.equal(off?.sampling?.['enable_repetition_penalty'], true);
+    assert.equal(off?.sampling?.['repetition_penalty'], Math.fround(1.3));
+    const out = strip(stack.stdout());
+    assert.match(out, /\[E\]\[ +set_llm_config\]\[ *\d+\]: temperature: 0\.000000 is invalid\n/);
+    assert.match(out, /\[E\]\[ +set_llm_config\]\[ *\d+\]: top-p: 1\.000000 is invalid\n/);
+    assert.match(out, /\[E\]\[ +set_llm_config\]\[ *\d+\]: top-k: 0 is invalid\n/);
+    assert.match(out, /\[I\]\[ +set_llm_config\]\[ *\d+\]: repetition_penalty: 1\.000000 is skip\n/);
+  });
 });
 
 async function pollUntilText(stack: SimStack): Promise<string> {

@@ -52,13 +52,21 @@ function forward(targetPort: number, req: http.IncomingMessage, body: string): P
   });
 }
 
-export async function startRecordingProxy(targetPort: number): Promise<RecordingProxy> {
+/** Decides per request: pass it on (undefined), cut the connection without an answer, or answer instead of the tokenizer. */
+export type Intercept = (req: { method: string; url: string }) => 'drop' | { status: number; body: string } | undefined;
+
+export async function startRecordingProxy(targetPort: number, intercept: Intercept = () => undefined): Promise<RecordingProxy> {
   const exchanges: Exchange[] = [];
   const waiters = new Set<() => void>();
   const server = http.createServer((req, res) => {
     void (async () => {
       const body = await readAll(req);
-      const answer = await forward(targetPort, req, body);
+      const action = intercept({ method: req.method ?? '', url: req.url ?? '' });
+      if (action === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      const answer = action === undefined ? await forward(targetPort, req, body) : { status: action.status, text: action.body };
       // Recorded before the runtime sees the answer, so anything it does next is already on record.
       exchanges.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body, status: answer.status, response: answer.text });
       waiters.forEach((w) => w());
@@ -104,12 +112,19 @@ export interface RecordedSim {
   stop(): Promise<void>;
 }
 
-/** The simulator with the vendor flags (optionally another --system_prompt), talking to the tokenizer through a recorder. */
-export async function startRecordedSim(opts: { env?: Record<string, string>; axmodelNum?: number; systemPrompt?: string } = {}): Promise<RecordedSim> {
+export interface RecordedSimOptions {
+  env?: Record<string, string>;
+  axmodelNum?: number;
+  systemPrompt?: string;
+  intercept?: Intercept;
+}
+
+/** The simulator with the vendor flags (optionally another --system_prompt), talking to the tokenizer through a recorder; not waited for. */
+export async function spawnRecordedSim(opts: RecordedSimOptions = {}): Promise<RecordedSim> {
   const axmodelNum = opts.axmodelNum ?? 2;
   const modelDir = await makeSimModelDir(axmodelNum);
   const tokenizer = await startTokenizerServer({ modelDir, port: 0 });
-  const proxy = await startRecordingProxy(tokenizer.port);
+  const proxy = await startRecordingProxy(tokenizer.port, opts.intercept);
   const port = await freePort();
   const logFile = path.join(modelDir, 'sim-requests.jsonl');
   const args = vendorArgs(proxy.url, axmodelNum);
@@ -123,13 +138,18 @@ export async function startRecordedSim(opts: { env?: Record<string, string>; axm
       await tokenizer.close();
       await rm(modelDir, { recursive: true, force: true });
     })());
-  const baseUrl = `http://127.0.0.1:${port}`;
+  return { baseUrl: `http://127.0.0.1:${port}`, sim, proxy, tokenizer, logFile, stop };
+}
+
+/** spawnRecordedSim, then waits until the API answers (everything is stopped if it never does). */
+export async function startRecordedSim(opts: RecordedSimOptions = {}): Promise<RecordedSim> {
+  const stack = await spawnRecordedSim(opts);
   try {
-    await sim.waitFor(/Server running on port/);
-    await waitForHttp(`${baseUrl}/api/generate_provider`, sim.exited);
+    await stack.sim.waitFor(/Server running on port/);
+    await waitForHttp(`${stack.baseUrl}/api/generate_provider`, stack.sim.exited);
   } catch (e) {
-    await stop();
+    await stack.stop();
     throw e;
   }
-  return { baseUrl, sim, proxy, tokenizer, logFile, stop };
+  return stack;
 }
