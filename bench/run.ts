@@ -70,8 +70,13 @@ async function main(): Promise<void> {
   await mkdir(resultsDir, { recursive: true });
   const json = `${JSON.stringify(result, null, 2)}\n`;
   const stamp = started.toISOString().replace(/[:.]/g, '-');
-  await writeFile(path.join(resultsDir, `${stamp}.json`), json);
-  await writeFile(path.join(resultsDir, 'latest.json'), json);
+  if (chosen.length === MODULES.length) {
+    await writeFile(path.join(resultsDir, `${stamp}.json`), json);
+    await writeFile(path.join(resultsDir, 'latest.json'), json);
+  } else {
+    // A subset is a development run: kept out of the history of full runs (git-ignored).
+    await writeFile(path.join(resultsDir, 'partial.json'), json);
+  }
   const missed = rows.filter((r) => !r.pass).length;
   process.stderr.write(`bench: ${rows.length - missed}/${rows.length} targets met; results in ${path.relative(process.cwd(), resultsDir)}/\n`);
 }
