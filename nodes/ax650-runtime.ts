@@ -96,11 +96,15 @@ export default function register(RED: NodeAPI): void {
       settings = { modelDir: cfgDef.modelDir ?? '', stateDir };
     }
     // Built synchronously so users can submit at once; the folder is resolved before the first spawn.
+    // Everything that names a pid file (runtime port, tokenizer mode and port) is set now: the runtime reaps
+    // orphans of a killed Node-RED before the folder is resolved.
     const cfg = defaultConfig({
       modelDir: settings.modelDir,
       stateDir,
       queueLimit: settings.queueLimit ?? 32,
       runtimePort: settings.mode === 'hardware' ? 8000 : settings.runtimePort ?? 8000,
+      tokenizerMode: settings.tokenizerMode ?? 'builtin',
+      tokenizerPort: settings.tokenizerPort ?? 12345,
     });
     cfg.restart.maxCrashes = settings.maxCrashes ?? cfg.restart.maxCrashes;
     const deadCard = new DeadCardWatch(parseKernelLogSetting(cfgDef.kernelLog));
