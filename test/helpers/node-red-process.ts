@@ -23,6 +23,32 @@ export function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/**
+ * Node-RED runs in its own process group (so a SIGKILL test can kill it alone); if the test process
+ * itself dies (a runner timeout, an external kill), its Node-RED children must not outlive it.
+ */
+const liveGroups = new Set<number>();
+// SIGTERM, not SIGKILL: Node-RED then closes its flows itself, which ends the runtime and tokenizer it
+// started (their own process groups), even after this process is gone.
+function stopLiveGroups(): void {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  liveGroups.clear();
+}
+process.once('exit', stopLiveGroups);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    stopLiveGroups();
+    // A caller with its own handler (the demo) shuts down itself; otherwise end as the signal would have.
+    if (process.listenerCount(signal) === 0) process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+  });
+}
+
 export interface NodeRedProcess {
   url: string;
   port: number;
@@ -145,7 +171,13 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
     out += d.toString();
     if (opts.echo) process.stderr.write(d);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.pid !== undefined) liveGroups.add(child.pid);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
+      resolve();
+    }),
+  );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');
