@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'TOKENIZER_PORT_IN_USE',
   'DUPLICATE_RUNTIME',
   'NO_CARD',
+  'NPU_MEMORY_LOW',
   'CONFIG_INVALID',
   'INTERNAL',
 ] as const;

@@ -193,7 +193,9 @@ function unexpected(what: string, res: JsonResponse): Ax650Error {
   return new Ax650Error('INTERNAL', `${what} answered ${res.status}: ${detail}`, { params: { status: res.status } });
 }
 
-function toClientError(e: unknown): Ax650Error {
+/** A transport failure in words: refused/reset = the runtime is gone, timeout = wedged. */
+export function toClientError(e: unknown): Ax650Error {
+  if (e instanceof Ax650Error) return e;
   if (!(e instanceof TransportError)) return new Ax650Error('INTERNAL', String(e), { cause: e });
   switch (e.failure) {
     case 'refused':

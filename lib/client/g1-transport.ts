@@ -88,6 +88,27 @@ export class G1Transport {
     return this.send('POST', path, JSON.stringify(body), signal, false);
   }
 
+  /**
+   * POST with a streamed answer (axllm's SSE): resolves at the headers; the body is read by the caller.
+   * No body timeout: a reply streams for minutes; the caller watches for silence itself.
+   */
+  async postStream(path: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; body: AsyncIterable<Buffer>; text(): Promise<string> }> {
+    try {
+      const res = await this.pool.request({
+        method: 'POST',
+        path,
+        body: JSON.stringify(body),
+        signal,
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        headersTimeout: this.requestTimeoutMs,
+        bodyTimeout: 0,
+      });
+      return { status: res.statusCode, body: res.body, text: () => res.body.text() };
+    } catch (e) {
+      throw new TransportError(classify(e), `POST ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
   async close(): Promise<void> {
     if (!this.pool.destroyed) await this.pool.destroy();
   }

@@ -35,6 +35,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   TOKENIZER_FAILED: 503,
   DEAD_CARD: 503,
   NO_CARD: 503,
+  NPU_MEMORY_LOW: 503,
 };
 
 export function toHttpError(e: unknown): HttpError {

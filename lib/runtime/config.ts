@@ -5,6 +5,8 @@
 import path from 'node:path';
 import os from 'node:os';
 
+import type { RuntimeKind } from '../client/runtime-client';
+
 export type TokenizerMode = 'builtin' | 'vendor' | 'external';
 
 export interface RestartConfig {
@@ -15,6 +17,8 @@ export interface RestartConfig {
 }
 
 export interface RuntimeConfig {
+  /** Which runtime serves the folder: the 2025 `main_api_*` (G1) or `axllm serve`. Decided once from the folder. */
+  kind: RuntimeKind;
   /** The vendor model folder (the binary's working directory). */
   modelDir: string;
   /** Runtime binary, relative to modelDir or absolute. Empty: found in the folder. */
@@ -54,6 +58,13 @@ export interface RuntimeConfig {
   pollIntervalMs: number;
   /** Polls with no progress after which a generating runtime is declared wedged. */
   wedgeMs: number;
+  /**
+   * axllm: how long a stopped reply may keep the engine busy (it generates on after a stop, to EOS or
+   * max_tokens) before the runtime is restarted instead of waited for.
+   */
+  stopDrainMs: number;
+  /** axllm: max_tokens sent when a prompt sets none (bounds the work a stop leaves behind). */
+  maxReplyTokens: number;
 }
 
 export const DEFAULT_SYSTEM_PROMPT = 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.';
@@ -71,6 +82,7 @@ export const QWEN3_4B_FLAGS: Readonly<Record<string, string>> = {
 
 export function defaultConfig(overrides: Partial<RuntimeConfig> & { modelDir: string }): RuntimeConfig {
   return {
+    kind: 'main-api',
     binary: '',
     flags: { ...QWEN3_4B_FLAGS },
     devices: '0',
@@ -93,6 +105,8 @@ export function defaultConfig(overrides: Partial<RuntimeConfig> & { modelDir: st
     sampling: { temperature: 0.7, topK: 20, topP: 0.8, repetitionPenalty: 1.05 },
     pollIntervalMs: 50,
     wedgeMs: 120_000,
+    stopDrainMs: 60_000,
+    maxReplyTokens: 1024,
     ...overrides,
   };
 }

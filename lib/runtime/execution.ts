@@ -5,19 +5,11 @@
  * timeouts) and into stats. A context-full answer is retried once in a fresh context.
  */
 import { Ax650Error, toAx650Error } from '../errors';
-import type { ContextContent, ConversationStore } from './context-tracker';
+import type { RuntimeClient, TurnOutcome } from '../client/runtime-client';
+import { planFor, prepareContext, type Plan, type PrepContext } from './context-prep';
 import { ThinkFilter } from './think-filter';
-import { normalizeHistory, type FitResult } from './conversation-fit';
 import type { Job } from './job';
-import type { ChatMessage, DoneReason, JobResult, JobStats } from './types';
-
-export interface GenerateClient {
-  reset(systemPrompt: string | undefined, opts?: { signal?: AbortSignal }): Promise<{ prefillMs: number }>;
-  generate(
-    req: { prompt: string; temperature: number; topK: number; topP: number; repetitionPenalty: number },
-    hooks: { onDelta(text: string): void; onAccepted?(): void; signal?: AbortSignal; wedgeMs?: number },
-  ): Promise<{ text: string; reason: 'done' | 'stopped' | 'context-full' }>;
-}
+import type { DoneReason, JobResult, JobStats } from './types';
 
 export interface RuntimeReportedStats {
   runtimeTtftMs?: number;
@@ -25,41 +17,23 @@ export interface RuntimeReportedStats {
   inputTokens?: number;
 }
 
-export interface ExecutionContext {
-  client: GenerateClient;
+export interface ExecutionContext extends PrepContext {
+  client: RuntimeClient;
   countTokens(text: string): number;
   /** The longest prefix of `text` that is at most `n` tokens. */
   truncateToTokens(text: string, n: number): string;
   sampling: { temperature: number; topK: number; topP: number; repetitionPenalty: number };
-  defaultSystem: string;
-  conversations: ConversationStore;
-  getContext(): ContextContent;
-  setContext(c: ContextContent): void;
-  /** Arms the built-in tokenizer so the next reset restores this history; null with a tokenizer that cannot. */
-  restoreHistory: ((messages: ChatMessage[]) => void) | null;
-  /** Drops the oldest turns until history + prompt fit the runtime's context; null when limits are unknown. */
-  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined): FitResult | null;
+  /** Reply budget sent to a runtime that honours max_tokens when the job sets none, given the context's tokens. */
+  replyBudget(contextTokens: number | undefined): number;
   beginGenerate(jobId: string): void;
   /** The runtime's recent output, for a crash the client noticed before the process exit was reported. */
   logTail?(): string;
-  /** Resolves when a reset already under way (the reset ahead) has finished; never rejects. */
-  settle(): Promise<void>;
   runtimeStats(jobId: string): Promise<RuntimeReportedStats>;
   wedgeMs: number;
   timeouts: { firstTokenMs: number; idleMs: number; totalMs: number };
 }
 
 type StopReason = 'abort' | 'timeout' | 'length' | 'crash';
-
-interface Plan {
-  prompt: string;
-  system: string;
-  /** Turns to have in the context before the prompt; null for a stateless prompt. */
-  history: ChatMessage[] | null;
-  conversation: string | null;
-  /** The history came with the job (msg.messages, /api/chat): always restored. */
-  transcript: boolean;
-}
 
 export class JobExecution {
   private readonly ctl = new AbortController();
@@ -68,6 +42,8 @@ export class JobExecution {
   private timeoutWhich = '';
   /** The runtime accepted a generate for this job (its KV cache now holds the turn, even a stopped one). */
   private accepted = false;
+  /** The max_tokens sent to a runtime that honours it. */
+  private sentMaxTokens: number | undefined;
 
   constructor(private readonly job: Job, private readonly ctx: ExecutionContext) {}
 
@@ -122,11 +98,11 @@ export class JobExecution {
       job.pushDelta(text);
     };
 
-    const plan = this.plan();
+    const plan = planFor(req, ctx);
     const stats: Partial<JobStats> = {};
     try {
-      stats.resetMs = await this.prepareContext(plan, stats);
-      let outcome = await this.generateOnce(plan.prompt, (d) => {
+      stats.resetMs = await prepareContext(ctx, plan, req.maxTokens, stats, this.ctl.signal);
+      let outcome = await this.generateOnce(plan, (d) => {
         raw += d;
         emitVisible(filter ? filter.push(d) : d);
       });
@@ -135,7 +111,9 @@ export class JobExecution {
         if (plan.conversation) ctx.conversations.delete(plan.conversation);
         ctx.setContext({ kind: 'unknown' });
         stats.resetMs = (stats.resetMs ?? 0) + (await ctx.client.reset(plan.system, { signal: this.ctl.signal })).prefillMs;
-        outcome = await this.generateOnce(plan.prompt, (d) => {
+        // A fresh context: a stateless runtime gets the prompt without the history.
+        if (!ctx.client.capabilities.statefulContext) plan.history = plan.history ? [] : null;
+        outcome = await this.generateOnce(plan, (d) => {
           raw += d;
           emitVisible(filter ? filter.push(d) : d);
         });
@@ -145,12 +123,14 @@ export class JobExecution {
         }
       }
       if (filter && !this.stopReason) emitVisible(filter.flush());
+      // A runtime that honours max_tokens ends such a reply like any other (axllm's finish_reason is always "stop").
+      if (!this.stopReason && this.sentMaxTokens !== undefined && ctx.countTokens(raw) >= this.sentMaxTokens) this.stopReason = 'length';
     } catch (e) {
       // A stop during the reset surfaces as a rejected reset; the stop reason decides how the job ends.
       if (!this.stopReason || this.stopReason === 'crash') {
         this.finishTimers(timers, idleTimer);
         ctx.setContext({ kind: 'unknown' });
-        job.fail(withTail(this.crashError ?? toAx650Error(e), ctx.logTail), await this.result(plan.prompt, visible, started, firstAt, queueMs, 'abort', stats));
+        job.fail(withTail(this.crashError ?? toAx650Error(e), ctx.logTail), await this.result(plan, visible, started, firstAt, queueMs, 'abort', stats));
         return;
       }
       ctx.setContext({ kind: 'unknown' });
@@ -158,7 +138,7 @@ export class JobExecution {
     this.finishTimers(timers, idleTimer);
     this.afterTurn(plan, raw);
     const reason: DoneReason = this.stopReason === 'abort' ? 'abort' : this.stopReason === 'length' ? 'length' : this.stopReason === 'timeout' ? 'timeout' : 'stop';
-    const result = await this.result(plan.prompt, visible, started, firstAt, queueMs, reason, stats);
+    const result = await this.result(plan, visible, started, firstAt, queueMs, reason, stats);
     if (this.stopReason === 'crash') {
       job.fail(this.crashError ?? new Ax650Error('RUNTIME_CRASHED', 'The NPU runtime stopped during generation.'), result);
     } else if (this.stopReason === 'timeout') {
@@ -174,65 +154,22 @@ export class JobExecution {
     }
   }
 
-  private plan(): Plan {
-    const req = this.job.request;
-    if (req.messages && req.messages.length > 0) {
-      const sys = req.messages.find((m) => m.role === 'system');
-      const rest = req.messages.filter((m) => m.role !== 'system');
-      const last = rest[rest.length - 1];
-      const prompt = last && last.role === 'user' ? last.content : req.prompt;
-      const history = normalizeHistory(last && last.role === 'user' ? rest.slice(0, -1) : rest);
-      return { prompt, system: sys?.content ?? req.system ?? this.ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true };
-    }
-    if (req.conversation) {
-      const conv = this.ctx.conversations.getOrCreate(req.conversation, req.system ?? this.ctx.defaultSystem);
-      return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false };
-    }
-    return { prompt: req.prompt, system: req.system ?? this.ctx.defaultSystem, history: null, conversation: null, transcript: false };
-  }
-
-  /**
-   * Resets the runtime unless its context is already the one this job needs; returns the prefill time.
-   * With the built-in tokenizer a conversation's (or transcript's) history is restored in the reset's
-   * prefill (lib/tokenizer/session.ts); otherwise the history is dropped and the stats say so.
-   */
-  private async prepareContext(plan: Plan, stats: Partial<JobStats>): Promise<number> {
+  private async generateOnce(plan: Plan, onDelta: (d: string) => void): Promise<TurnOutcome> {
     const { ctx } = this;
-    await ctx.settle();
-    if (this.stopReason) return 0;
-    let mustReset = plan.transcript;
-    if (plan.history) {
-      const fit = ctx.fit(plan.system, plan.history, plan.prompt, this.job.request.maxTokens);
-      if (fit && fit.droppedTurns > 0) {
-        stats.truncatedTurns = fit.droppedTurns;
-        plan.history = fit.turns;
-        if (plan.conversation) ctx.conversations.setTurns(plan.conversation, fit.turns);
-        mustReset = true;
-      }
-    }
-    const now = ctx.getContext();
-    if (!mustReset && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
-    if (!mustReset && !plan.conversation && !plan.history && now.kind === 'fresh' && now.system === plan.system) return 0;
-    if (plan.history && plan.history.length > 0) {
-      if (ctx.restoreHistory) ctx.restoreHistory(plan.history);
-      else {
-        stats.historyDropped = true;
-        plan.history = [];
-        if (plan.conversation) ctx.conversations.setTurns(plan.conversation, []);
-      }
-    }
-    ctx.setContext({ kind: 'unknown' });
-    const { prefillMs } = await ctx.client.reset(plan.system, { signal: this.ctl.signal });
-    return prefillMs;
-  }
-
-  private async generateOnce(prompt: string, onDelta: (d: string) => void) {
-    const s = { ...this.ctx.sampling, ...stripUndefined(this.job.request.sampling ?? {}) };
+    const req = this.job.request;
+    const sampling = { ...ctx.sampling, ...stripUndefined(req.sampling ?? {}) };
+    const turn = { prompt: plan.prompt, system: plan.system, history: plan.history ?? [], sampling, think: req.think === true } as Parameters<RuntimeClient['generate']>[0];
+    if (ctx.client.capabilities.maxTokens) turn.maxTokens = this.sentMaxTokens = req.maxTokens ?? ctx.replyBudget(plan.contextTokens);
     // The stats joiner counts only generates the runtime accepted, in order (lib/runtime/stats-joiner.ts).
-    return this.ctx.client.generate({ prompt, ...s }, { onDelta, onAccepted: () => {
+    return ctx.client.generate(turn, {
+      onDelta,
+      onAccepted: () => {
         this.accepted = true;
-        this.ctx.beginGenerate(this.job.id);
-      }, signal: this.ctl.signal, wedgeMs: this.ctx.wedgeMs });
+        ctx.beginGenerate(this.job.id);
+      },
+      signal: this.ctl.signal,
+      wedgeMs: ctx.wedgeMs,
+    });
   }
 
   private afterTurn(plan: Plan, raw: string): void {
@@ -251,13 +188,14 @@ export class JobExecution {
     }
   }
 
-  private async result(prompt: string, text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>): Promise<JobResult> {
+  private async result(plan: Plan, text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>): Promise<JobResult> {
     const end = Date.now();
     const rt = this.stopReason === 'crash' ? {} : await this.ctx.runtimeStats(this.job.id).catch(() => ({} as RuntimeReportedStats));
     const completionTokens = text === '' ? 0 : this.ctx.countTokens(text);
     const decodeMs = firstAt === null ? 0 : end - firstAt;
     const stats: JobStats = {
-      promptTokens: rt.inputTokens ?? this.ctx.countTokens(prompt),
+      // A stateless runtime prefills the whole transcript; its log counts only what its prefix cache missed.
+      promptTokens: (this.ctx.client.capabilities.statefulContext ? undefined : plan.contextTokens) ?? rt.inputTokens ?? this.ctx.countTokens(plan.prompt),
       completionTokens,
       ttftMs: firstAt === null ? null : firstAt - started,
       tokensPerSecond: completionTokens > 1 && decodeMs > 0 ? round((completionTokens - 1) / (decodeMs / 1000)) : null,

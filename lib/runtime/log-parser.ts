@@ -9,6 +9,7 @@
  * main_api.cpp), and a prompt must never be mistaken for a log line.
  */
 import { EventEmitter } from 'node:events';
+import { axllmFatal, CHAT_REQUEST, MODELS_LINE, SERVER_STARTING, splitAxllmLine, type AxllmFatal, type AxllmLogLine } from './axllm-log';
 
 export interface LoadProgress {
   step: number;
@@ -36,6 +37,8 @@ export interface TokenizerConnectFailure {
 
 /** Per-request lines, in the order the runtime prints them for one generate (reference §2.3). */
 export type RequestStat =
+  /** axllm: `OpenAI chat request: …`, once per accepted request. */
+  | { kind: 'requestStart' }
   | { kind: 'setKvCache'; precomputeLen: number; inputNumToken: number }
   | { kind: 'firstRun' }
   /** `reset: true` when printed by the reset prefill (GenerateKVCachePrefill adds `prefill_grpid`). */
@@ -54,6 +57,8 @@ export interface RuntimeLogEventMap {
   deadCard: [device: number];
   tokenizerConnectFailed: [failure: TokenizerConnectFailure];
   stat: [stat: RequestStat];
+  /** A line after which the runtime cannot serve (axllm: busy port, bad config, CMM refused). */
+  fatal: [fatal: AxllmFatal];
 }
 
 interface AlogLine {
@@ -65,7 +70,8 @@ interface AlogLine {
 // `[I][                            Init][ 130]: LLM init start` (sample_log.h: "[%c][%32s][%4d]: ").
 const ALOG = /^\[([IWENDC])\]\[\s*([^\]]*?)\]\[\s*\d+\]: ?(.*)$/;
 // cqdm.cpp: "%3d%% | <bar> | %3d / %3d [%2.2fs<%2.2fs, %2.2f %s/s] %s"; `token/s` bars come from /api/chat decodes, not loads.
-const PROGRESS = /^\s*(\d{1,3})% \|.*\| +(\d+) \/ +(\d+) \[[^\]]*?, [\d.]+ (\w+)\/s\] ?(.*)$/;
+// Not anchored: axllm's bars can follow other text on a pipe (axllm reference §3).
+const PROGRESS = /(?<!\d)(\d{1,3})% \|[^|]*\| +(\d+) \/ +(\d+) \[[^\]]*?, [\d.]+ (\w+)\/s\] ?(.*)$/;
 const SERVER_RUNNING = /^Server running on port (\d+)\.\.\./;
 const CONNECT_RETRY = /^connect failed (\S+), try again in +(\d+)\/ *(\d+)/;
 // AXCL host runtime: `[2025-11-09 08:46:00.029][10994][W][device manager][listen][292]: device 1 is dead`.
@@ -76,6 +82,7 @@ const REMAIN_CMM = /remain_cmm\((-?\d+) MB\)/;
 export class RuntimeLogParser extends EventEmitter<RuntimeLogEventMap> {
   private readonly info: RuntimeInitInfo = {};
   private errorsSinceStart: string[] = [];
+  private announcedPort = 0;
 
   /** Everything learned from the init log so far. */
   initInfo(): Readonly<RuntimeInitInfo> {
@@ -90,7 +97,36 @@ export class RuntimeLogParser extends EventEmitter<RuntimeLogEventMap> {
       this.onAlog({ level: alog[1] ?? '', func: alog[2] ?? '', message: alog[3] ?? '' });
       return;
     }
+    const axllm = splitAxllmLine(text);
+    if (axllm) {
+      if (axllm.before.trim() !== '') this.onRaw(axllm.before);
+      this.onAxllm(axllm.log);
+      return;
+    }
     this.onRaw(text);
+  }
+
+  /** The same messages as the G1 runtime's where they exist; the ERR ones also collected for `LLM.Init failed`. */
+  private onAxllm(line: AxllmLogLine): void {
+    const fatal = axllmFatal(line.message);
+    if (fatal) {
+      this.emit('fatal', fatal);
+      return;
+    }
+    if (CHAT_REQUEST.test(line.message)) {
+      this.emit('stat', { kind: 'requestStart' });
+      return;
+    }
+    if (line.level === 'ERR') {
+      if (line.message === 'LLM.Init failed') {
+        const errors = [...this.errorsSinceStart];
+        this.errorsSinceStart = [];
+        this.emit('initFailed', { reason: errors[0] ?? line.message, errors: [...errors, line.message] });
+        return;
+      }
+      if (this.errorsSinceStart.length < 32) this.errorsSinceStart.push(line.message);
+    }
+    if (!this.matchStat(line.message)) this.matchInit(line.message);
   }
 
   private onAlog(line: AlogLine): void {
@@ -128,6 +164,20 @@ export class RuntimeLogParser extends EventEmitter<RuntimeLogEventMap> {
       });
       const cmm = REMAIN_CMM.exec(message);
       if (cmm) this.learn({ remainCmmMb: Number(cmm[1]) });
+      return;
+    }
+    const starting = SERVER_STARTING.exec(text);
+    if (starting) {
+      this.announcedPort = Number(starting[1]);
+      return;
+    }
+    if (MODELS_LINE.test(text) && this.announcedPort > 0) {
+      this.emit('serverRunning', this.announcedPort);
+      return;
+    }
+    const fatal = axllmFatal(text);
+    if (fatal) {
+      this.emit('fatal', fatal);
       return;
     }
     const running = SERVER_RUNNING.exec(text);

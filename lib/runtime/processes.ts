@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { Ax650Error } from '../errors';
+import { Ax650Error, type ErrorCode } from '../errors';
 import { ManagedChild, reapOrphan, type ExitInfo } from '../supervisor';
 import { startTokenizerServer, type TokenizerServer } from '../tokenizer/server';
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
@@ -104,7 +104,10 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
     }
   }
 
-  /** Spawns the runtime and resolves when it printed `Server running…`; rejects on exit or stall. */
+  /**
+   * Spawns the runtime and resolves when it printed its ready line (G1 `Server running…`, axllm `Models: NAME`)
+   * and `probe` answers; rejects on exit, stall, or a fatal line (axllm goes on after some of them).
+   */
   async startRuntime(probe: () => Promise<boolean>): Promise<number> {
     const { cfg } = this;
     const pidFile = pidFilePath(cfg, 'runtime');
@@ -142,9 +145,18 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
         cleanup();
         resolve();
       };
+      let initFailure = '';
+      const onInitFailed = (f: { reason: string }) => {
+        initFailure = f.reason;
+      };
+      const onFatal = (f: { code: ErrorCode; message: string }) => {
+        cleanup();
+        reject(new Ax650Error(f.code, f.message, { tail: child.tail() }));
+      };
       const onExit = (info: ExitInfo) => {
         cleanup();
-        reject(new Ax650Error('RUNTIME_CRASHED', `The runtime exited while loading the model (${describeExit(info)}).`, { tail: child.tail() }));
+        const why = initFailure ? ` after "LLM.Init failed": ${initFailure}` : '';
+        reject(new Ax650Error('RUNTIME_CRASHED', `The runtime exited while loading the model (${describeExit(info)})${why}.`, { tail: child.tail() }));
       };
       const cleanup = () => {
         settled = true;
@@ -153,11 +165,15 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
         child.off('exit', onExit);
         this.parser.off('progress', onProgress);
         this.parser.off('serverRunning', onRunning);
+        this.parser.off('fatal', onFatal);
+        this.parser.off('initFailed', onInitFailed);
       };
       child.on('line', onLine);
       child.once('exit', onExit);
       this.parser.on('progress', onProgress);
       this.parser.once('serverRunning', onRunning);
+      this.parser.on('fatal', onFatal);
+      this.parser.on('initFailed', onInitFailed);
       armStall();
     });
     try {
@@ -165,7 +181,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       // The line is printed just before listen() (reference §1.4): wait for the port to answer.
       const deadline = Date.now() + 15_000;
       while (!(await probe())) {
-        if (child.exited) throw new Ax650Error('PORT_IN_USE', `The runtime printed "Server running" and exited: port ${cfg.runtimePort} is probably taken by another program.`, { tail: child.tail() });
+        if (child.exited) throw new Ax650Error('PORT_IN_USE', `The runtime announced its server and exited: port ${cfg.runtimePort} is probably taken by another program.`, { tail: child.tail() });
         if (Date.now() > deadline) throw new Ax650Error('RUNTIME_FAILED', 'The runtime said it was running but its HTTP port never answered.', { tail: child.tail() });
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -6,9 +6,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { Ax650Error, toAx650Error } from '../errors';
-import { G1Client } from '../client/g1-client';
+import type { RuntimeClient } from '../client/runtime-client';
 import { RestartPolicy } from '../supervisor';
-import { loadQwenTokenizer, type QwenTokenizer } from '../tokenizer/qwen-tokenizer';
+import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
+import { recipeFor } from './kinds';
 import { StatsJoiner } from './stats-joiner';
 import { ConversationStore, type ContextContent } from './context-tracker';
 import { JobExecution } from './execution';
@@ -43,7 +44,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
   private readonly joiner: StatsJoiner;
   private readonly restartPolicy: RestartPolicy;
   readonly conversations = new ConversationStore();
-  private client: G1Client | null = null;
+  private client: RuntimeClient | null = null;
   private counter: QwenTokenizer | null = null;
   private tools: TokenTools | null = null;
   private readonly metrics = new RuntimeMetrics();
@@ -136,7 +137,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       job.fail(new Ax650Error('ABORTED', 'The prompt was cancelled before it ran.'));
       n++;
     }
-    if (this.current && this.current.job.request.owner === owner) {
+    if (this.current && this.current.job.phase === 'running' && this.current.job.request.owner === owner) {
       this.current.exec.stop('abort');
       n++;
     }
@@ -186,19 +187,28 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       throw this.lastError;
     }
     try {
-      this.setState('starting-tokenizer');
-      await this.procs.startTokenizer();
-      this.counter = this.procs.tokenizer?.tokenizer ?? this.counter ?? (await loadQwenTokenizer(this.cfg.modelDir));
+      // The kind was decided with the folder in the pre-flight; from here on only the recipe knows it.
+      const recipe = recipeFor(this.cfg.kind);
+      if (recipe.tokenizerService) {
+        this.setState('starting-tokenizer');
+        await this.procs.startTokenizer();
+      }
+      this.counter = this.procs.tokenizer?.tokenizer ?? this.counter ?? (await recipe.loadTokenizer(this.cfg));
       this.tools = new TokenTools(this.counter, this.initLimits);
       this.setState('loading');
       this.startedAt = Date.now();
       this.joiner.reset();
-      this.client = new G1Client({ baseUrl: `http://127.0.0.1:${this.cfg.runtimePort}`, pollIntervalMs: this.cfg.pollIntervalMs });
+      this.client = recipe.createClient(this.cfg, this.procs.parser);
       const client = this.client;
       await this.procs.startRuntime(() => client.probe());
-      // The runtime never prefills its system prompt at start (reference §1.6): do it now.
-      this.setState('resetting');
-      await client.reset(this.cfg.systemPrompt);
+      const limits = await client.limits();
+      if (limits.maxTokenLen !== undefined) this.initLimits.maxTokenLen = limits.maxTokenLen;
+      if (limits.prefillMaxTokenNum !== undefined) this.initLimits.prefillMaxTokenNum = limits.prefillMaxTokenNum;
+      if (client.capabilities.statefulContext) {
+        // The G1 runtime never prefills its system prompt at start (reference §1.6): do it now.
+        this.setState('resetting');
+        await client.reset(this.cfg.systemPrompt);
+      }
       this.context = { kind: 'fresh', system: this.cfg.systemPrompt };
       this.readyAt = Date.now();
       this.loadProgress = 100;
@@ -207,7 +217,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     } catch (e) {
       const err = toAx650Error(e, 'RUNTIME_FAILED');
       if (this.stateValue === 'stopping' || this.stateValue === 'stopped' || this.stateValue === 'failed') throw err;
-      const configError = ['TOKENIZER_PORT_IN_USE', 'PORT_IN_USE', 'DUPLICATE_RUNTIME', 'CONFIG_INVALID'].includes(err.code);
+      const configError = ['TOKENIZER_PORT_IN_USE', 'PORT_IN_USE', 'DUPLICATE_RUNTIME', 'CONFIG_INVALID', 'MODEL_FILES_MISSING', 'NPU_MEMORY_LOW'].includes(err.code);
       if (configError) this.fail(err);
       else this.crash(err);
       throw err;
@@ -241,6 +251,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       },
       restoreHistory: tokServer ? (m) => tokServer.setNextResetHistory(m) : null,
       fit: (system, turns, prompt, maxTokens) => tools.fit(system, turns, prompt, maxTokens),
+      replyBudget: (contextTokens) => tools.replyBudget(this.cfg.maxReplyTokens, contextTokens),
       beginGenerate: (id) => this.joiner.beginGenerate(id),
       runtimeStats: (id) => this.joiner.statsFor(id, 300),
       logTail: () => this.procs.tail(),
@@ -253,12 +264,21 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     this.setState('busy');
     job.markStarted();
     exec.run().finally(() => {
-      this.current = null;
       job.result.then((r) => this.metrics.record(r.stats.tokensPerSecond, r.stats.ttftMs), () => undefined);
-      if (this.stateValue !== 'busy') return;
-      this.setState('ready');
-      if (this.queue.length === 0 && this.context.kind !== 'fresh' && this.context.kind !== 'conversation') this.resetAhead();
-      else this.pump();
+      // The job has its answer; the next one waits until the engine has really finished this one (axllm
+      // generates on after a stop). A runtime that does not get there is restarted.
+      // Not `maintenance`: a shutdown must not wait for it (closing the client ends the wait).
+      void client.engineFree(this.cfg.stopDrainMs).then(
+        () => undefined,
+        (e: unknown) => this.crash(toAx650Error(e, 'RUNTIME_WEDGED')),
+      ).finally(() => {
+        this.current = null;
+        if (this.stateValue !== 'busy') return;
+        this.setState('ready');
+        const stale = this.context.kind !== 'fresh' && this.context.kind !== 'conversation';
+        if (this.queue.length === 0 && stale && client.capabilities.statefulContext) this.resetAhead();
+        else this.pump();
+      });
     });
   }
 
@@ -301,7 +321,9 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     }
     this.restarts++;
     this.setState('backoff');
-    void this.procs.stop().then(() => this.restartVerdict(), () => this.restartVerdict()).then((verdict) => {
+    const client = this.client;
+    this.client = null;
+    void this.procs.stop().then(() => client?.close()).then(() => this.restartVerdict(), () => this.restartVerdict()).then((verdict) => {
       if (this.stateValue !== 'backoff') return;
       if (verdict) return this.fail(verdict);
       this.backoffTimer = setTimeout(() => {

@@ -39,6 +39,13 @@ export class TokenTools {
     }
   }
 
+  /** max_tokens for a runtime that honours it: the cap, or less when the context leaves less room. */
+  replyBudget(cap: number, contextTokens: number | undefined): number {
+    const max = this.limits.maxTokenLen;
+    if (max === null || contextTokens === undefined) return cap;
+    return Math.max(1, Math.min(cap, max - contextTokens));
+  }
+
   fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined): FitResult {
     return fitHistory(this.tok, system, turns, prompt, {
       prefillMaxTokenNum: this.limits.prefillMaxTokenNum ?? DEFAULT_LIMITS.prefillMaxTokenNum,

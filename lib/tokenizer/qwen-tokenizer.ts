@@ -37,7 +37,7 @@ function notAnObject(file: string): Ax650Error {
   return new Ax650Error('MODEL_FILES_MISSING', `Tokenizer file is not a JSON object: ${file}`, { params: { file } });
 }
 
-async function readText(file: string): Promise<string> {
+export async function readText(file: string): Promise<string> {
   try {
     // One decode of the whole buffer: readFile(file, 'utf8') decodes chunk by chunk through a StringDecoder and
     // leaves a rope that JSON.parse must flatten, measurably slower for the 11 MB tokenizer.json.
@@ -47,7 +47,7 @@ async function readText(file: string): Promise<string> {
   }
 }
 
-async function readJson(file: string): Promise<Record<string, unknown>> {
+export async function readJson(file: string): Promise<Record<string, unknown>> {
   const value: unknown = JSON.parse(await readText(file));
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw notAnObject(file);
   return value as Record<string, unknown>;
@@ -69,6 +69,11 @@ export async function loadQwenTokenizer(modelDir: string): Promise<QwenTokenizer
     readJson(path.join(folder, 'tokenizer_config.json')),
     loadChatTemplate(modelDir),
   ]);
+  return buildQwenTokenizer(tokenizerFile, text, config, source.template);
+}
+
+/** Builds the tokenizer from a tokenizer.json text (`file` names it in errors), its tokenizer_config and a chat template. */
+export async function buildQwenTokenizer(tokenizerFile: string, text: string, config: Record<string, unknown>, templateSource: string): Promise<QwenTokenizer> {
   // Both packages ship ESM-only typings; under module node16 a dynamic import stays a real import().
   const [{ Tokenizer }, { Template }] = await Promise.all([import('@huggingface/tokenizers'), import('@huggingface/jinja')]);
   const built = buildHfTokenizer(Tokenizer, text, config);
@@ -77,8 +82,8 @@ export async function loadQwenTokenizer(modelDir: string): Promise<QwenTokenizer
   const encodePlain = (input: string): number[] => tokenizer.encode(input).ids;
   const addedTokens = splittableAddedTokens(built.json);
   const segments = addedTokens && new SegmentEncoder(addedTokens, encodePlain);
-  const template = new Template(source.template);
-  const direct = directRendererFor(source.template);
+  const template = new Template(templateSource);
+  const direct = directRendererFor(templateSource);
   const eosToken = config['eos_token'] ?? '';
   const eosId = tokenIdOf(tokenizer, config, 'eos_token');
   const bosId = tokenIdOf(tokenizer, config, 'bos_token');

@@ -21,6 +21,7 @@ function run(lines: string[]): { parser: RuntimeLogParser; seen: Recorded } {
     deadCard: [],
     tokenizerConnectFailed: [],
     stat: [],
+    fatal: [],
   };
   const untyped: EventEmitter = parser;
   for (const key of Object.keys(seen) as (keyof Recorded)[]) {

@@ -1,0 +1,198 @@
+/**
+ * The client for `axllm serve` (reference axllm-serve-protocol.md): the whole transcript with every
+ * request, the reply streamed over SSE, readiness from `/health`, limits from `/v1/models`.
+ *
+ * The runtime's own gate does not hold for streams and a closed stream does not stop its generation
+ * (§5): the engine runs on to EOS or max_tokens. So after a reply that was cut short, the client
+ * knows the engine is free only when the runtime's log shows the end of that run (`hit eos` /
+ * `GetKVCache … precompute_len:…, remaining:…`); `engineFree` waits for it, and the Runtime sends
+ * nothing before. One client per runtime process, one request at a time.
+ */
+import type { EventEmitter } from 'node:events';
+import { Ax650Error } from '../errors';
+import type { RequestStat, RuntimeLogEventMap } from '../runtime/log-parser';
+import { chatBody, errorMessage, isContextOverflow, parseModels, parseStreamData, type AxllmModel } from './axllm-protocol';
+import { toClientError } from './g1-client';
+import { G1Transport } from './g1-transport';
+import type { ClientCapabilities, RuntimeClient, RuntimeLimits, TurnHooks, TurnOutcome, TurnRequest } from './runtime-client';
+import { SseParser } from './sse';
+
+export interface AxllmClientOptions {
+  /** e.g. `http://127.0.0.1:8000`. */
+  baseUrl: string;
+  /** The runtime's log events (its stdout parsed): the end of each run. */
+  log: EventEmitter<RuntimeLogEventMap>;
+  /** Model id to send before `/v1/models` was read (config.json `model_name`). */
+  modelName?: string;
+  connectTimeoutMs?: number;
+  /** Time to the response headers, ms. Default 10000. */
+  requestTimeoutMs?: number;
+}
+
+const CAPABILITIES: ClientCapabilities = {
+  statefulContext: false,
+  maxTokens: true,
+  thinkingSwitch: true,
+  sampling: ['temperature', 'topP'],
+};
+
+export class AxllmClient implements RuntimeClient {
+  readonly kind = 'axllm' as const;
+  readonly capabilities = CAPABILITIES;
+  private readonly transport: G1Transport;
+  private model: AxllmModel | null = null;
+  private modelName: string | undefined;
+  private active = false;
+  /** Runs the log has shown ending, and how many had ended when the last cut-short request was sent. */
+  private runsEnded = 0;
+  private owedEnd: number | null = null;
+  private readonly onStat = (s: RequestStat): void => {
+    if (s.kind === 'requestStart') this.lastWasEos = false;
+    else if (s.kind === 'kvCache' || s.kind === 'hitEos') {
+      // One run prints both: count the first of the pair only.
+      if (s.kind === 'hitEos' || !this.lastWasEos) this.runsEnded++;
+      this.lastWasEos = s.kind === 'hitEos';
+      this.wakeEngineWaiters();
+    }
+  };
+  private lastWasEos = false;
+  private engineWaiters = new Set<() => void>();
+
+  constructor(private readonly opts: AxllmClientOptions) {
+    this.modelName = opts.modelName;
+    this.transport = new G1Transport(opts.baseUrl, { connectTimeoutMs: opts.connectTimeoutMs ?? 1_000, requestTimeoutMs: opts.requestTimeoutMs ?? 10_000 });
+    opts.log.on('stat', this.onStat);
+  }
+
+  /** `/health` exists only after the model loaded and the server listens (§3). */
+  async probe(): Promise<boolean> {
+    if (this.active) return true;
+    try {
+      const res = await this.transport.get('/health');
+      return res.status === 200 && typeof res.body === 'object' && res.body !== null && (res.body as { status?: unknown }).status === 'healthy';
+    } catch {
+      return false;
+    }
+  }
+
+  async reset(): Promise<{ prefillMs: number }> {
+    return { prefillMs: 0 };
+  }
+
+  async limits(): Promise<RuntimeLimits> {
+    const res = await this.call(() => this.transport.get('/v1/models'));
+    const model = res.status === 200 ? parseModels(res.body) : undefined;
+    if (!model) throw new Ax650Error('RUNTIME_FAILED', `GET /v1/models answered ${res.status} without a model list; is this axllm serve?`);
+    this.model = model;
+    this.modelName = model.id;
+    const out: RuntimeLimits = {};
+    if (model.maxTokenLen !== undefined) out.maxTokenLen = model.maxTokenLen;
+    if (model.prefillMaxTokenNum !== undefined) out.prefillMaxTokenNum = model.prefillMaxTokenNum;
+    if (model.vision !== undefined) out.vision = model.vision;
+    return out;
+  }
+
+  /** `server_max_output_tokens` of config.json, when the server reported one (it clamps max_tokens). */
+  get serverMaxOutputTokens(): number | undefined {
+    return this.model?.serverMaxOutputTokens;
+  }
+
+  async generate(req: TurnRequest, hooks: TurnHooks): Promise<TurnOutcome> {
+    if (this.active) throw new Ax650Error('INTERNAL', 'AxllmClient runs one request at a time.');
+    if (hooks.signal?.aborted) return { text: '', reason: 'stopped' };
+    this.active = true;
+    let text = '';
+    let finished = false;
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort();
+    hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    const endedBefore = this.runsEnded;
+    try {
+      const body = chatBody(this.modelName ?? 'default', req);
+      const res = await this.call(() => this.transport.postStream('/v1/chat/completions', body, ctl.signal));
+      if (res.status !== 200) {
+        const msg = errorMessage(await res.text().catch(() => ''));
+        throw new Ax650Error(res.status === 400 ? 'BAD_INPUT' : res.status === 503 ? 'RUNTIME_WEDGED' : 'INTERNAL', `The runtime refused the prompt (HTTP ${res.status}): ${msg}`, { params: { status: res.status } });
+      }
+      hooks.onAccepted?.();
+      // From here the runtime runs this request to its end, whatever happens to the stream.
+      this.owedEnd = endedBefore;
+      let failure: Ax650Error | null = null;
+      let overflow = false;
+      const sse = new SseParser((data) => {
+        for (const ev of parseStreamData(data)) {
+          if (ev.kind === 'delta' && !ctl.signal.aborted) {
+            text += ev.text;
+            hooks.onDelta(ev.text);
+          } else if (ev.kind === 'done') finished = true;
+          else if (ev.kind === 'error') {
+            if (isContextOverflow(ev.message)) overflow = true;
+            else failure = new Ax650Error('INTERNAL', `The runtime reported an error for this prompt (${ev.type || 'error'}): ${ev.message}`);
+          }
+        }
+      });
+      try {
+        for await (const chunk of res.body) {
+          sse.push(chunk);
+          if (finished) break;
+        }
+      } catch (e) {
+        if (!ctl.signal.aborted) throw toClientError(e);
+      }
+      if (ctl.signal.aborted) return { text, reason: 'stopped' };
+      if (!finished) throw new Ax650Error('RUNTIME_CRASHED', 'The runtime closed the reply stream before its end.');
+      // `[DONE]` comes after the run returned: the engine is free.
+      this.owedEnd = null;
+      if (failure) throw failure;
+      return { text, reason: overflow ? 'context-full' : 'done' };
+    } catch (e) {
+      if (e instanceof Ax650Error) throw e;
+      if (ctl.signal.aborted) return { text, reason: 'stopped' };
+      throw toClientError(e);
+    } finally {
+      hooks.signal?.removeEventListener('abort', onAbort);
+      this.active = false;
+    }
+  }
+
+  engineFree(maxMs: number): Promise<void> {
+    if (this.owedEnd === null || this.runsEnded > this.owedEnd) {
+      this.owedEnd = null;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.owedEnd !== null && this.runsEnded <= this.owedEnd) return;
+        clearTimeout(timer);
+        this.engineWaiters.delete(check);
+        this.owedEnd = null;
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.engineWaiters.delete(check);
+        reject(new Ax650Error('RUNTIME_WEDGED', `The runtime went on generating a stopped reply for more than ${Math.round(maxMs / 1000)} s; it is restarted so the next prompt does not overlap it.`, { params: { ms: maxMs } }));
+      }, maxMs);
+      this.engineWaiters.add(check);
+    });
+  }
+
+  /** The process is gone or going: nothing runs on its engine any more. */
+  async close(): Promise<void> {
+    this.opts.log.off('stat', this.onStat);
+    this.owedEnd = null;
+    this.wakeEngineWaiters();
+    await this.transport.close();
+  }
+
+  private wakeEngineWaiters(): void {
+    for (const w of [...this.engineWaiters]) w();
+  }
+
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (e) {
+      throw toClientError(e);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The 2025 G1 runtime behind the RuntimeClient interface: a stateful context the Runtime resets and
+ * restores, every sampling key sent on every request, no max_tokens (the package cuts), and a stop
+ * (`GET /api/stop`) that frees the engine before the generate call returns.
+ */
+import { G1Client, type G1ClientOptions } from './g1-client';
+import type { ClientCapabilities, RuntimeClient, RuntimeLimits, TurnHooks, TurnOutcome, TurnRequest } from './runtime-client';
+
+const CAPABILITIES: ClientCapabilities = {
+  statefulContext: true,
+  maxTokens: false,
+  thinkingSwitch: false,
+  sampling: ['temperature', 'topK', 'topP', 'repetitionPenalty'],
+};
+
+export class G1RuntimeClient implements RuntimeClient {
+  readonly kind = 'main-api' as const;
+  readonly capabilities = CAPABILITIES;
+  readonly g1: G1Client;
+
+  constructor(opts: G1ClientOptions) {
+    this.g1 = new G1Client(opts);
+  }
+
+  probe(): Promise<boolean> {
+    return this.g1.probe();
+  }
+
+  reset(systemPrompt: string | undefined, opts: { signal?: AbortSignal } = {}): Promise<{ prefillMs: number }> {
+    return this.g1.reset(systemPrompt, opts);
+  }
+
+  generate(req: TurnRequest, hooks: TurnHooks): Promise<TurnOutcome> {
+    return this.g1.generate({ prompt: req.prompt, ...req.sampling }, hooks);
+  }
+
+  async limits(): Promise<RuntimeLimits> {
+    return {};
+  }
+
+  /** A stopped G1 generate returns only once the runtime reports done: nothing is left running. */
+  async engineFree(): Promise<void> {}
+
+  close(): Promise<void> {
+    return this.g1.close();
+  }
+}

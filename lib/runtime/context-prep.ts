@@ -1,0 +1,96 @@
+/**
+ * What a job needs in the runtime's context before it generates, for both kinds of client:
+ * - a stateful runtime (G1) holds one KV cache: reset it unless it already holds this job's context,
+ *   restoring a conversation's history through the built-in tokenizer when it can;
+ * - a stateless runtime (axllm) gets the whole transcript with every request: trim it to the context
+ *   with the model's tokenizer (oldest turns first, never the system prompt) and send it as it is.
+ */
+import { normalizeHistory, type FitResult } from './conversation-fit';
+import type { ContextContent, ConversationStore } from './context-tracker';
+import type { ChatMessage, JobRequest, JobStats } from './types';
+import type { RuntimeClient } from '../client/runtime-client';
+
+export interface Plan {
+  prompt: string;
+  system: string;
+  /** Turns to have in the context before the prompt; null for a stateless prompt. */
+  history: ChatMessage[] | null;
+  conversation: string | null;
+  /** The history came with the job (msg.messages, /api/chat): always restored. */
+  transcript: boolean;
+  /** Tokens of the templated context the runtime prefills (stateless kinds, from the fit). */
+  contextTokens?: number;
+}
+
+export interface PrepContext {
+  client: RuntimeClient;
+  defaultSystem: string;
+  conversations: ConversationStore;
+  getContext(): ContextContent;
+  setContext(c: ContextContent): void;
+  /** Arms the built-in tokenizer so the next reset restores this history; null with a tokenizer that cannot. */
+  restoreHistory: ((messages: ChatMessage[]) => void) | null;
+  /** Drops the oldest turns until history + prompt fit the runtime's context; null when limits are unknown. */
+  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined): FitResult | null;
+  /** Resolves when a reset already under way (the reset ahead) has finished; never rejects. */
+  settle(): Promise<void>;
+}
+
+export function planFor(req: JobRequest, ctx: Pick<PrepContext, 'conversations' | 'defaultSystem'>): Plan {
+  if (req.messages && req.messages.length > 0) {
+    const sys = req.messages.find((m) => m.role === 'system');
+    const rest = req.messages.filter((m) => m.role !== 'system');
+    const last = rest[rest.length - 1];
+    const prompt = last && last.role === 'user' ? last.content : req.prompt;
+    const history = normalizeHistory(last && last.role === 'user' ? rest.slice(0, -1) : rest);
+    return { prompt, system: sys?.content ?? req.system ?? ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true };
+  }
+  if (req.conversation) {
+    const conv = ctx.conversations.getOrCreate(req.conversation, req.system ?? ctx.defaultSystem);
+    return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false };
+  }
+  return { prompt: req.prompt, system: req.system ?? ctx.defaultSystem, history: null, conversation: null, transcript: false };
+}
+
+/**
+ * Brings the runtime to the context `plan` needs; returns the reset prefill time (0 without a reset).
+ * `stopped()` is asked after waiting, so a job stopped meanwhile does not reset for nothing.
+ */
+export async function prepareContext(
+  ctx: PrepContext,
+  plan: Plan,
+  maxTokens: number | undefined,
+  stats: Partial<JobStats>,
+  signal: AbortSignal,
+): Promise<number> {
+  await ctx.settle();
+  if (signal.aborted) return 0;
+  const stateful = ctx.client.capabilities.statefulContext;
+  let mustReset = plan.transcript;
+  if (plan.history || !stateful) {
+    const fit = ctx.fit(plan.system, plan.history ?? [], plan.prompt, maxTokens);
+    if (fit) plan.contextTokens = fit.tokens;
+    if (fit && fit.droppedTurns > 0) {
+      stats.truncatedTurns = fit.droppedTurns;
+      plan.history = fit.turns;
+      if (plan.conversation) ctx.conversations.setTurns(plan.conversation, fit.turns);
+      mustReset = true;
+    }
+  }
+  // The transcript goes with the request: nothing to prepare in the runtime.
+  if (!stateful) return 0;
+  const now = ctx.getContext();
+  if (!mustReset && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
+  if (!mustReset && !plan.conversation && !plan.history && now.kind === 'fresh' && now.system === plan.system) return 0;
+  if (plan.history && plan.history.length > 0) {
+    if (ctx.restoreHistory) ctx.restoreHistory(plan.history);
+    else {
+      stats.historyDropped = true;
+      plan.history = [];
+      if (plan.conversation) ctx.conversations.setTurns(plan.conversation, []);
+    }
+  }
+  ctx.setContext({ kind: 'unknown' });
+  const { prefillMs } = await ctx.client.reset(plan.system, { signal });
+  return prefillMs;
+}
