@@ -7,6 +7,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { runtimeArgs, type RuntimeConfig } from './config';
 import type { LaunchSpec } from './processes';
+import { axllmArgs, axllmBinaryPath, axllmEnv } from './axllm-launch';
 
 export const BINARY_NAMES: Readonly<Record<string, string>> = {
   arm64: 'main_api_axcl_aarch64',
@@ -19,6 +20,7 @@ export function binaryPath(cfg: RuntimeConfig): string {
 }
 
 export function binaryLauncher(cfg: RuntimeConfig, tokenizerUrl: string): LaunchSpec {
+  if (cfg.kind === 'axllm') return { command: axllmBinaryPath(cfg), args: axllmArgs(cfg), env: axllmEnv(cfg) };
   return { command: binaryPath(cfg), args: runtimeArgs(cfg, tokenizerUrl), env: {} };
 }
 
@@ -29,6 +31,7 @@ export function simulatorCliPath(): string {
 }
 
 export function simulatorLauncher(cfg: RuntimeConfig, tokenizerUrl: string): LaunchSpec {
+  if (cfg.kind === 'axllm') return { command: process.execPath, args: [simulatorCliPath(), ...axllmArgs(cfg)], env: { ...cfg.simulatorEnv, ...axllmEnv(cfg) } };
   return {
     command: process.execPath,
     args: [simulatorCliPath(), ...runtimeArgs(cfg, tokenizerUrl)],

@@ -11,6 +11,7 @@ import { checkModelFiles, checkPortFree, findBinary, findRunScript, parseRunScri
 import { listCards } from '../device/probes';
 import { defaultConfig, QWEN3_4B_FLAGS, type RuntimeConfig, type TokenizerMode } from './config';
 import { binaryPath } from './launcher';
+import { axllmPreflight } from './axllm-preflight';
 import { createSimModelDir } from '../../simulator/model-dir';
 
 export type RuntimeMode = 'auto' | 'hardware' | 'simulator';
@@ -93,6 +94,10 @@ export async function resolveRuntimeConfig(s: RuntimeSettings): Promise<RuntimeC
 
 /** The checks before spawning; each problem is its own error code with a sentence saying what to do. */
 export async function runPreflight(cfg: RuntimeConfig): Promise<void> {
+  if (cfg.kind === 'axllm') {
+    const device = Number(cfg.devices.split(',')[0] ?? 0) || 0;
+    return axllmPreflight({ modelDir: cfg.modelDir, binary: cfg.binary, runtimePort: cfg.runtimePort, simulator: cfg.simulator, device });
+  }
   const tokenizerPort = cfg.tokenizerMode === 'external' ? null : cfg.tokenizerPort === 0 ? null : cfg.tokenizerPort;
   if (cfg.simulator) {
     const problems = [await checkModelFiles(cfg.modelDir, cfg.flags), await checkPortFree(cfg.runtimePort, 'PORT_IN_USE')];

@@ -19,6 +19,8 @@ import { readPidFile } from '../../lib/supervisor';
 import type { RuntimeInfo, RuntimeState } from '../../lib/runtime/types';
 import { simulatorTestEnv } from '../../simulator/env';
 import { createSimModelDir, SIM_BINARY_NAME } from '../../simulator/model-dir';
+import { createAxllmSimModelDir } from '../../simulator/axllm/model-dir';
+import type { RuntimeKind } from '../../lib/client/runtime-client';
 import type { SimLogEntry } from '../../simulator/request-log';
 import { freePort, isAlive } from '../helpers/sim';
 
@@ -33,7 +35,15 @@ export interface StateRecord {
   pid: number | null;
 }
 
+/**
+ * The runtime kind the simulator plays: AX650_TEST_KIND=axllm runs every test built on these helpers
+ * against the axllm serve simulator instead of the 2025 runtime (scripts/run-tests.mjs does both).
+ */
+export const TEST_KIND: RuntimeKind = process.env['AX650_TEST_KIND'] === 'axllm' ? 'axllm' : 'main-api';
+
 export interface SimRuntimeOptions {
+  /** Default TEST_KIND. */
+  kind?: RuntimeKind;
   /** AX650_SIM_* knobs over the fast test defaults. */
   simEnv?: Record<string, string>;
   /** Config fields over the test defaults (short backoff, fast polling). */
@@ -80,15 +90,18 @@ const live = new Set<SimRuntime>();
 export async function startSimRuntime(opts: SimRuntimeOptions = {}): Promise<SimRuntime> {
   const root = opts.reuse?.root ?? (await mkdtemp(path.join(os.tmpdir(), 'ax650-rt-')));
   const modelDir = path.join(root, 'model');
-  if (!opts.reuse) await createSimModelDir(modelDir, { axmodelNum: opts.axmodelNum ?? 4 });
+  const kind = opts.kind ?? TEST_KIND;
+  if (!opts.reuse && kind === 'axllm') await createAxllmSimModelDir(modelDir, { axmodelNum: opts.axmodelNum ?? 4 });
+  else if (!opts.reuse) await createSimModelDir(modelDir, { axmodelNum: opts.axmodelNum ?? 4 });
   if (opts.vendorTokenizer) await copyFile(VENDOR_TOKENIZER_FIXTURE, path.join(modelDir, 'qwen3_tokenizer_uid.py'));
   const runtimePort = opts.reuse?.runtimePort ?? (await freePort());
   let tokenizerPort = opts.reuse?.tokenizerPort ?? (await freePort());
   while (tokenizerPort === runtimePort) tokenizerPort = await freePort();
   const logFile = path.join(root, 'sim.log');
   const cfg = defaultConfig({
+    kind,
     modelDir,
-    binary: SIM_BINARY_NAME,
+    binary: kind === 'axllm' ? '' : SIM_BINARY_NAME,
     flags: { ...QWEN3_4B_FLAGS, axmodel_num: String(opts.axmodelNum ?? 4) },
     simulator: true,
     runtimePort,
