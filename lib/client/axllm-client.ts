@@ -31,6 +31,7 @@ export interface AxllmClientOptions {
 
 const CAPABILITIES: ClientCapabilities = {
   statefulContext: false,
+  stopEndsRun: false,
   maxTokens: true,
   thinkingSwitch: true,
   sampling: ['temperature', 'topP'],

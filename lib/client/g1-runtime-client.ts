@@ -8,6 +8,7 @@ import type { ClientCapabilities, RuntimeClient, RuntimeLimits, TurnHooks, TurnO
 
 const CAPABILITIES: ClientCapabilities = {
   statefulContext: true,
+  stopEndsRun: true,
   maxTokens: false,
   thinkingSwitch: false,
   sampling: ['temperature', 'topK', 'topP', 'repetitionPenalty'],

@@ -15,6 +15,8 @@ export interface ClientCapabilities {
    * carries the whole transcript (the runtime may still reuse a cached prefix by itself).
    */
   statefulContext: boolean;
+  /** A stop ends the run in the runtime (G1 `/api/stop`); false: the run goes on to its end (axllm, §5). */
+  stopEndsRun: boolean;
   /** The runtime honours `max_tokens` itself (the package still counts and cuts). */
   maxTokens: boolean;
   /** Per-request thinking switch; without it the think block is only stripped from the output. */

@@ -40,7 +40,8 @@ export function axllmFatal(message: string): AxllmFatal | null {
   if (/^(Failed to load config from|Using default configuration)/.test(message)) {
     return { code: 'CONFIG_INVALID', message: `axllm could not read the folder's config.json and fell back to its defaults: ${message}` };
   }
-  if ((r = /mem-guard aborted (?:device load|mid-load): (.*)$/.exec(message)) || (r = /^\[mem-guard\] UNSAFE: (.*)$/.exec(message))) {
+  // `[mem-guard] UNSAFE:` alone is not fatal (mem_guard_on_unsafe "warn" loads on); the abort line is.
+  if ((r = /mem-guard aborted (?:device load|mid-load): (.*)$/.exec(message))) {
     return {
       code: 'NPU_MEMORY_LOW',
       message: `The card has not enough free memory (CMM) for this model: ${r[1]}. Stop other models on the card, or use a smaller model.`,

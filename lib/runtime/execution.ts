@@ -190,7 +190,9 @@ export class JobExecution {
 
   private async result(plan: Plan, text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>): Promise<JobResult> {
     const end = Date.now();
-    const rt = this.stopReason === 'crash' ? {} : await this.ctx.runtimeStats(this.job.id).catch(() => ({} as RuntimeReportedStats));
+    // The runtime prints a run's stats at its end: not yet for a crash, nor for a stop that does not end the run.
+    const noStats = this.stopReason === 'crash' || (this.stopReason !== null && this.stopReason !== 'length' && !this.ctx.client.capabilities.stopEndsRun);
+    const rt = noStats ? {} : await this.ctx.runtimeStats(this.job.id).catch(() => ({} as RuntimeReportedStats));
     const completionTokens = text === '' ? 0 : this.ctx.countTokens(text);
     const decodeMs = firstAt === null ? 0 : end - firstAt;
     const stats: JobStats = {
