@@ -13,7 +13,7 @@ import { Ax650Error } from '../errors';
 import type { RequestStat, RuntimeLogEventMap } from '../runtime/log-parser';
 import { chatBody, errorMessage, isContextOverflow, parseModels, parseStreamData, type AxllmModel } from './axllm-protocol';
 import { toClientError } from './g1-client';
-import { G1Transport } from './g1-transport';
+import { classify, G1Transport, TransportError } from './g1-transport';
 import type { ClientCapabilities, RuntimeClient, RuntimeLimits, TurnHooks, TurnOutcome, TurnRequest } from './runtime-client';
 import { SseParser } from './sse';
 
@@ -138,7 +138,7 @@ export class AxllmClient implements RuntimeClient {
           if (finished) break;
         }
       } catch (e) {
-        if (!ctl.signal.aborted) throw toClientError(e);
+        if (!ctl.signal.aborted) throw toClientError(new TransportError(classify(e), `reply stream: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
       }
       if (ctl.signal.aborted) return { text, reason: 'stopped' };
       if (!finished) throw new Ax650Error('RUNTIME_CRASHED', 'The runtime closed the reply stream before its end.');

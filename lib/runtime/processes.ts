@@ -36,6 +36,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
   runtime: ManagedChild | null = null;
   readonly parser = new RuntimeLogParser();
   private stopping = false;
+  private readonly ending = new Set<Promise<void>>();
   private loadedTokenizer: QwenTokenizer | null = null;
 
   constructor(private readonly cfg: RuntimeConfig, private readonly launch: RuntimeLauncher) {
@@ -110,6 +111,8 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
    */
   async startRuntime(probe: () => Promise<boolean>): Promise<number> {
     const { cfg } = this;
+    // A kind without a tokenizer service starts here: exits from now on are crashes again.
+    this.stopping = false;
     const pidFile = pidFilePath(cfg, 'runtime');
     await reapOrphan(pidFile).catch(() => undefined);
     const spec = this.launch(cfg, this.tokenizerUrl);
@@ -195,6 +198,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
     return child.pid;
   }
 
+  /** Resolves when every child is gone, including those a stop still under way (a crash's) is ending. */
   async stop(): Promise<void> {
     this.stopping = true;
     const runtime = this.runtime;
@@ -203,9 +207,14 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
     this.runtime = null;
     this.tokenizerChild = null;
     this.tokenizer = null;
-    // Runtime first: it holds a uid in the tokenizer and would throw on a vanished session.
-    if (runtime) await runtime.stop();
-    await Promise.all([tokChild?.stop(), tok?.close()]);
+    const ending = (async () => {
+      // Runtime first: it holds a uid in the tokenizer and would throw on a vanished session.
+      if (runtime) await runtime.stop();
+      await Promise.all([tokChild?.stop(), tok?.close()]);
+    })();
+    this.ending.add(ending);
+    void ending.finally(() => this.ending.delete(ending)).catch(() => undefined);
+    await Promise.all([...this.ending]);
   }
 }
 
