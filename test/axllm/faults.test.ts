@@ -10,19 +10,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isAx650Error } from '../../lib/errors';
-import type { JobHandle } from '../../lib/runtime/types';
-import { isAlive, kill9, startSimRuntime, stopAll, type SimRuntime } from '../runtime/helpers';
+import { isAlive, kill9, outcome, startSimRuntime, stopAll, type SimRuntime } from '../runtime/helpers';
 
 after(stopAll);
-
-async function outcome(job: JobHandle): Promise<string> {
-  try {
-    const r = await job.result;
-    return r.text === '' ? 'empty' : 'done';
-  } catch (e) {
-    return isAx650Error(e) ? e.code : String(e);
-  }
-}
 
 const fast = { restart: { baseMs: 100, maxMs: 1000, maxCrashes: 10, windowMs: 60_000 } };
 

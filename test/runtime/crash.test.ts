@@ -7,20 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { isAx650Error } from '../../lib/errors';
-import type { JobHandle } from '../../lib/runtime/types';
-import { isAlive, kill9, startSimRuntime, stopAll, type SimRuntime } from './helpers';
+import { isAlive, kill9, outcome, startSimRuntime, stopAll, type SimRuntime } from './helpers';
 
 after(stopAll);
 
-/** One sentence per job outcome, so a failure shows what every job did. */
-async function outcome(job: JobHandle): Promise<string> {
-  try {
-    const r = await job.result;
-    return r.text === '' ? 'empty' : 'done';
-  } catch (e) {
-    return isAx650Error(e) ? e.code : String(e);
-  }
-}
 
 describe('kill -9 of the runtime', () => {
   let sim: SimRuntime;

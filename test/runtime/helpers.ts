@@ -16,7 +16,8 @@ import { simulatorLauncher } from '../../lib/runtime/launcher';
 import type { RuntimeLauncher } from '../../lib/runtime/processes';
 import { runPreflight } from '../../lib/runtime/settings';
 import { readPidFile } from '../../lib/supervisor';
-import type { RuntimeInfo, RuntimeState } from '../../lib/runtime/types';
+import type { JobHandle, RuntimeInfo, RuntimeState } from '../../lib/runtime/types';
+import { isAx650Error } from '../../lib/errors';
 import { simulatorTestEnv } from '../../simulator/env';
 import { createSimModelDir, SIM_BINARY_NAME } from '../../simulator/model-dir';
 import { createAxllmSimModelDir } from '../../simulator/axllm/model-dir';
@@ -270,6 +271,16 @@ export function generateBodies(entries: SimLogEntry[]): Array<Record<string, unk
     }
   }
   return out;
+}
+
+/** One sentence per job outcome, so a failure shows what every job did. */
+export async function outcome(job: JobHandle): Promise<string> {
+  try {
+    const r = await job.result;
+    return r.text === '' ? 'empty' : 'done';
+  } catch (e) {
+    return isAx650Error(e) ? e.code : String(e);
+  }
 }
 
 /** Kills with SIGKILL, as `kill -9` would. */
