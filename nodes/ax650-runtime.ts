@@ -13,6 +13,7 @@ import { defaultConfig, type TokenizerMode } from '../lib/runtime/config';
 import { claimRuntimePort, releaseRuntimePort } from '../lib/runtime/host-registry';
 import { launcherFor } from '../lib/runtime/launcher';
 import { Runtime } from '../lib/runtime/runtime';
+import { simulatorProvider } from '../simulator/provider';
 import { resolveRuntimeConfig, runPreflight, type RuntimeMode, type RuntimeSettings } from '../lib/runtime/settings';
 import type { RuntimeInfo, RuntimeState } from '../lib/runtime/types';
 import { StatusThrottle } from '../lib/generate/status';
@@ -109,10 +110,11 @@ export default function register(RED: NodeAPI): void {
     cfg.restart.maxCrashes = settings.maxCrashes ?? cfg.restart.maxCrashes;
     const deadCard = new DeadCardWatch(parseKernelLogSetting(cfgDef.kernelLog));
     const runtime = new Runtime(cfg, {
-      launcher: (c, url) => launcherFor(c)(c, url),
+      // The node layer chooses the simulator; lib/ only knows the SimulatorProvider interface.
+      launcher: (c, url) => launcherFor(c, simulatorProvider)(c, url),
       preflight: async (c) => {
         if (settingsError) throw toAx650Error(settingsError, 'CONFIG_INVALID');
-        const resolved = await resolveRuntimeConfig(settings);
+        const resolved = await resolveRuntimeConfig(settings, simulatorProvider);
         releaseRuntimePort(c.runtimePort, node.id);
         Object.assign(c, { ...resolved, queueLimit: c.queueLimit, restart: c.restart });
         claimRuntimePort(c.runtimePort, node.id);

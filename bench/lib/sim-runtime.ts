@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultConfig } from '../../lib/runtime/config';
-import { simulatorLauncher } from '../../lib/runtime/launcher';
 import { Runtime } from '../../lib/runtime/runtime';
 import { runPreflight } from '../../lib/runtime/settings';
 import { simulatorTestEnv } from '../../simulator/env';
+import { simulatorLauncher } from '../../simulator/provider';
 import { createSimModelDir } from '../../simulator/model-dir';
 import { freePort, isAlive } from '../../test/helpers/sim';
 

@@ -1,18 +1,27 @@
 /**
- * How the runtime process is started: the vendor binary in the model folder, or the bundled
- * simulator that takes the same command line (and its knobs from the environment only, because the
- * real binary rejects unknown flags).
+ * How the runtime process is started: the vendor binary in the model folder, or a simulator that
+ * takes the same command line. lib/ never imports the simulator: the caller (the node layer, a test,
+ * the check command) hands in a SimulatorProvider when simulator mode may be used.
  */
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { Ax650Error } from '../errors';
 import { runtimeArgs, type RuntimeConfig } from './config';
-import type { LaunchSpec } from './processes';
+import type { LaunchSpec, RuntimeLauncher } from './processes';
+import type { RuntimeKind } from '../client/runtime-client';
 import { axllmArgs, axllmBinaryPath, axllmEnv } from './axllm-launch';
 
 export const BINARY_NAMES: Readonly<Record<string, string>> = {
   arm64: 'main_api_axcl_aarch64',
   x64: 'main_api_axcl_x86',
 };
+
+/** What a simulator implementation offers the library: a model folder to run from, and its launch command. */
+export interface SimulatorProvider {
+  /** Lays out (or refreshes) a vendor-like model folder of that kind the simulator runs from. */
+  createModelDir(dir: string, kind: RuntimeKind): Promise<void>;
+  /** The command that runs the simulator in place of the runtime binary (of the kind `cfg.kind` says). */
+  launch: RuntimeLauncher;
+}
 
 export function binaryPath(cfg: RuntimeConfig): string {
   const name = cfg.binary || BINARY_NAMES[process.arch] || 'main_api_axcl_aarch64';
@@ -24,21 +33,12 @@ export function binaryLauncher(cfg: RuntimeConfig, tokenizerUrl: string): Launch
   return { command: binaryPath(cfg), args: runtimeArgs(cfg, tokenizerUrl), env: {} };
 }
 
-export function simulatorCliPath(): string {
-  const cli = path.resolve(__dirname, '../../simulator/cli.js');
-  if (!existsSync(cli)) throw new Error(`The simulator is not built (${cli} is missing); run npm run build.`);
-  return cli;
+export function noSimulatorError(): Ax650Error {
+  return new Ax650Error('CONFIG_INVALID', 'Simulator mode is not available here (no simulator was provided); set the mode to hardware and point it at a model folder.');
 }
 
-export function simulatorLauncher(cfg: RuntimeConfig, tokenizerUrl: string): LaunchSpec {
-  if (cfg.kind === 'axllm') return { command: process.execPath, args: [simulatorCliPath(), ...axllmArgs(cfg)], env: { ...cfg.simulatorEnv, ...axllmEnv(cfg) } };
-  return {
-    command: process.execPath,
-    args: [simulatorCliPath(), ...runtimeArgs(cfg, tokenizerUrl)],
-    env: { ...cfg.simulatorEnv, AX650_SIM_PORT: String(cfg.runtimePort) },
-  };
-}
-
-export function launcherFor(cfg: RuntimeConfig): (cfg: RuntimeConfig, tokenizerUrl: string) => LaunchSpec {
-  return cfg.simulator ? simulatorLauncher : binaryLauncher;
+export function launcherFor(cfg: RuntimeConfig, simulator?: SimulatorProvider): RuntimeLauncher {
+  if (!cfg.simulator) return binaryLauncher;
+  if (!simulator) throw noSimulatorError();
+  return simulator.launch;
 }

@@ -1,7 +1,8 @@
 /**
  * From what a user sets in the editor to a complete RuntimeConfig: the flags come from the model
  * folder's own run script (overridable one by one), devices from axcl-smi when set to auto, and the
- * simulator stands in when no card is present. Also the pre-flight that runs before anything spawns.
+ * simulator stands in when no card is present (the caller provides it: lib/ does not import the
+ * simulator). Also the pre-flight that runs before anything spawns.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,9 +11,8 @@ import { Ax650Error } from '../errors';
 import { checkModelFiles, checkPortFree, findBinary, findRunScript, parseRunScript, preflight, scriptBinaryFor } from '../device/preflight';
 import { listCards } from '../device/probes';
 import { defaultConfig, QWEN3_4B_FLAGS, type RuntimeConfig, type TokenizerMode } from './config';
-import { binaryPath } from './launcher';
+import { binaryPath, noSimulatorError, type SimulatorProvider } from './launcher';
 import { axllmPreflight } from './axllm-preflight';
-import { createSimModelDir } from '../../simulator/model-dir';
 
 export type RuntimeMode = 'auto' | 'hardware' | 'simulator';
 
@@ -47,13 +47,14 @@ export function cardPresent(): boolean {
   return existsSync(CARD_DEVICE);
 }
 
-export async function resolveRuntimeConfig(s: RuntimeSettings): Promise<RuntimeConfig> {
+export async function resolveRuntimeConfig(s: RuntimeSettings, simulatorProvider?: SimulatorProvider): Promise<RuntimeConfig> {
   const simulator = s.mode === 'simulator' || (s.mode !== 'hardware' && !cardPresent());
   let modelDir = s.modelDir ? path.resolve(s.modelDir) : '';
   const stateDir = s.stateDir ?? defaultConfig({ modelDir: '' }).stateDir;
   if (simulator && (!modelDir || !existsSync(path.join(modelDir, 'qwen3_tokenizer')))) {
+    if (!simulatorProvider) throw noSimulatorError();
     modelDir = path.join(stateDir, 'ax650-sim-model');
-    await createSimModelDir(modelDir);
+    await simulatorProvider.createModelDir(modelDir, 'main-api');
   }
   if (!modelDir) throw new Ax650Error('CONFIG_INVALID', 'Set the model folder (the vendor folder with main_api_axcl_aarch64 and qwen3-4b-ax650/).');
   if (!existsSync(modelDir)) throw new Ax650Error('MODEL_FILES_MISSING', `The model folder ${modelDir} does not exist.`, { params: { path: modelDir } });

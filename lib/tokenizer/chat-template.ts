@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** The Qwen2.5 template shipped with this package, used when a model folder has no `qwen2.5_tokenizer/`. */
-export const BUNDLED_TEMPLATE_CONFIG = path.resolve(__dirname, '../../simulator/assets/qwen2.5_tokenizer/tokenizer_config.json');
+export const BUNDLED_TEMPLATE_CONFIG = path.resolve(__dirname, 'assets/qwen2.5_tokenizer/tokenizer_config.json');
 
 export interface ChatTemplateSource {
   template: string;
