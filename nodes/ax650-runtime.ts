@@ -12,6 +12,7 @@ import { DeadCardWatch, parseKernelLogSetting } from '../lib/device/dead-card-wa
 import { defaultConfig, type TokenizerMode } from '../lib/runtime/config';
 import { claimRuntimePort, releaseRuntimePort } from '../lib/runtime/host-registry';
 import { launcherFor } from '../lib/runtime/launcher';
+import { parseKindSetting } from '../lib/runtime/kind-detect';
 import { Runtime } from '../lib/runtime/runtime';
 import { simulatorProvider } from '../simulator/provider';
 import { resolveRuntimeConfig, runPreflight, type RuntimeMode, type RuntimeSettings } from '../lib/runtime/settings';
@@ -24,6 +25,8 @@ import type { Node, NodeAPI, NodeDef, NodeStatus } from './red-types';
 
 interface RuntimeDef extends NodeDef {
   modelDir?: string;
+  /** auto (from the folder) | axllm | main-api. */
+  runtime?: string;
   mode?: RuntimeMode;
   binary?: string;
   devices?: string;
@@ -62,6 +65,7 @@ function jsonObject(text: string | undefined, what: string): Record<string, stri
 export function settingsFrom(def: RuntimeDef, stateDir: string): RuntimeSettings {
   const s: RuntimeSettings = {
     modelDir: def.modelDir ?? '',
+    runtime: parseKindSetting(def.runtime),
     mode: def.mode ?? 'auto',
     devices: def.devices || 'auto',
     tokenizerMode: def.tokenizerMode ?? 'builtin',
@@ -103,7 +107,8 @@ export default function register(RED: NodeAPI): void {
       modelDir: settings.modelDir,
       stateDir,
       queueLimit: settings.queueLimit ?? 32,
-      runtimePort: settings.mode === 'hardware' ? 8000 : settings.runtimePort ?? 8000,
+      // The 2025 runtime always listens on 8000; axllm and the simulator where they are told.
+      runtimePort: settings.mode === 'hardware' && settings.runtime === 'main-api' ? 8000 : settings.runtimePort ?? 8000,
       tokenizerMode: settings.tokenizerMode ?? 'builtin',
       tokenizerPort: settings.tokenizerPort ?? 12345,
     });

@@ -11,9 +11,17 @@ import { collectPreflightProblems, expectedBinaryName, findBinary, findRunScript
 import { listCards } from '../device/probes';
 import type { ToolCommand } from '../device/run-tool';
 import { QWEN3_4B_FLAGS } from './config';
+import type { RuntimeKind } from '../client/runtime-client';
+import { checkAxllmFolder } from './axllm-preflight';
+import { axllmBinaryPath } from './axllm-launch';
+import { detectKind, parseKindSetting, type RuntimeKindSetting } from './kind-detect';
 
 export interface CheckFolderRequest {
   modelDir: string;
+  /** The dialog's runtime setting; default auto (decided from the folder). */
+  runtime?: RuntimeKindSetting;
+  /** The dialog's runtime port (axllm listens where told). */
+  port?: number;
   /** The binary field of the dialog; empty means "find it in the folder". */
   binary?: string;
 }
@@ -24,6 +32,12 @@ export interface CheckFolderProblem {
 }
 
 export interface CheckFolderResult {
+  /** The runtime that would serve the folder; null when the folder is neither layout. */
+  kind: RuntimeKind | null;
+  /** axllm: config.json's `model_name` and `tokenizer_type`, whether it is a vision model, the size of its files. */
+  model: { name: string; type: string; vision: boolean; sizeMb: number } | null;
+  /** The HTTP port the runtime would listen on. */
+  port: number;
   /** The run script the flags came from (absolute), or null when the folder has none. */
   script: string | null;
   /** The binary the runtime would start: as typed, else as the script names it (file name only), else the one for this CPU. */
@@ -55,7 +69,7 @@ export function parseCheckFolderBody(body: unknown): CheckFolderRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new Ax650Error('BAD_INPUT', 'The request body must be a JSON object {modelDir, binary}.');
   }
-  const { modelDir, binary } = body as Record<string, unknown>;
+  const { modelDir, binary, runtime, port } = body as Record<string, unknown>;
   if (typeof modelDir !== 'string' || modelDir.trim() === '') {
     throw new Ax650Error('BAD_INPUT', 'modelDir must be the path of the model folder (a non-empty string).', { params: { field: 'modelDir' } });
   }
@@ -64,6 +78,12 @@ export function parseCheckFolderBody(body: unknown): CheckFolderRequest {
   }
   const req: CheckFolderRequest = { modelDir: modelDir.trim() };
   if (typeof binary === 'string' && binary.trim() !== '') req.binary = binary.trim();
+  if (runtime !== undefined && runtime !== null && runtime !== '') req.runtime = parseKindSetting(runtime);
+  if (port !== undefined && port !== null && port !== '') {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Ax650Error('BAD_INPUT', 'port must be a whole number from 1 to 65535.', { params: { field: 'port' } });
+    req.port = n;
+  }
   return req;
 }
 
@@ -90,15 +110,31 @@ async function cards(opts: CheckFolderOptions): Promise<{ cards: number[]; probl
   }
 }
 
+/** axllm: config.json read for the model, then every pre-flight problem but the port (the running runtime may hold it) and the card (listed apart). */
+async function checkAxllm(modelDir: string, req: CheckFolderRequest, arch: string, result: CheckFolderResult): Promise<void> {
+  const report = await checkAxllmFolder({ modelDir, binary: req.binary ?? '', runtimePort: null, simulator: false, device: 0, arch });
+  if (report.config) {
+    const { modelName, tokenizerType, vision } = report.config;
+    result.model = { name: modelName, type: tokenizerType, vision, sizeMb: Math.round(report.modelBytes / 1048576) };
+  }
+  result.binary = axllmBinaryPath({ binary: req.binary ?? '', modelDir });
+  result.problems.push(...report.problems.filter((p) => p.code !== 'NO_CARD').map((p) => ({ code: p.code, message: p.message })));
+}
+
 export async function checkFolder(req: CheckFolderRequest, opts: CheckFolderOptions = {}): Promise<CheckFolderResult> {
   const arch = opts.arch ?? process.arch;
   const modelDir = path.resolve(req.modelDir);
   const cardCheck = cards(opts);
-  const result: CheckFolderResult = { script: null, binary: req.binary ?? null, flags: {}, cards: [], problems: [] };
+  const result: CheckFolderResult = { kind: null, model: null, port: req.port ?? 8000, script: null, binary: req.binary ?? null, flags: {}, cards: [], problems: [] };
 
   if (!(await isDirectory(modelDir))) {
     result.problems.push({ code: 'MODEL_FILES_MISSING', message: `The model folder ${modelDir} does not exist (or is not a folder).` });
+  } else if ((result.kind = req.runtime && req.runtime !== 'auto' ? req.runtime : await detectKind(modelDir)) === null) {
+    result.problems.push({ code: 'CONFIG_INVALID', message: `${modelDir} is neither an axllm model folder (config.json with template_filename_axmodel) nor a 2025 one (main_api_* binary or run_*api*.sh): download the whole model folder.` });
+  } else if (result.kind === 'axllm') {
+    await checkAxllm(modelDir, req, arch, result);
   } else {
+    result.port = 8000;
     let scriptBinary: string | null = null;
     result.script = await findRunScript(modelDir, arch);
     if (result.script) {

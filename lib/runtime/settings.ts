@@ -13,11 +13,15 @@ import { listCards } from '../device/probes';
 import { defaultConfig, QWEN3_4B_FLAGS, type RuntimeConfig, type TokenizerMode } from './config';
 import { binaryPath, noSimulatorError, type SimulatorProvider } from './launcher';
 import { axllmPreflight } from './axllm-preflight';
+import { detectKind, resolveKind, type RuntimeKindSetting } from './kind-detect';
 
 export type RuntimeMode = 'auto' | 'hardware' | 'simulator';
 
 export interface RuntimeSettings {
   modelDir: string;
+  /** Which runtime: decided from the folder (`auto`), or forced. */
+  runtime?: RuntimeKindSetting;
+  /** main-api: the binary in the folder. axllm: the axllm program ('' = axllm on PATH, then /usr/bin/axllm). */
   binary?: string;
   /** Flag overrides on top of the run script's, without dashes. */
   flags?: Record<string, string>;
@@ -32,7 +36,7 @@ export interface RuntimeSettings {
   loadStallMs?: number;
   maxCrashes?: number;
   simulatorEnv?: Record<string, string>;
-  /** Only the simulator can move off 8000. */
+  /** axllm and the simulator take any port; the 2025 runtime always listens on 8000. */
   runtimePort?: number;
   stateDir?: string;
   modelName?: string;
@@ -51,11 +55,17 @@ export async function resolveRuntimeConfig(s: RuntimeSettings, simulatorProvider
   const simulator = s.mode === 'simulator' || (s.mode !== 'hardware' && !cardPresent());
   let modelDir = s.modelDir ? path.resolve(s.modelDir) : '';
   const stateDir = s.stateDir ?? defaultConfig({ modelDir: '' }).stateDir;
-  if (simulator && (!modelDir || !existsSync(path.join(modelDir, 'qwen3_tokenizer')))) {
+  const kindSetting = s.runtime ?? 'auto';
+  const given = modelDir && existsSync(modelDir) ? await detectKind(modelDir) : null;
+  let kind = await resolveKind(kindSetting, modelDir && existsSync(modelDir) ? modelDir : '', simulator);
+  if (simulator && (given === null || given !== kind)) {
+    // The simulator plays the kind chosen or detected; without a folder of that kind it makes one.
     if (!simulatorProvider) throw noSimulatorError();
-    modelDir = path.join(stateDir, 'ax650-sim-model');
-    await simulatorProvider.createModelDir(modelDir, 'main-api');
+    modelDir = path.join(stateDir, kind === 'axllm' ? 'ax650-sim-axllm-model' : 'ax650-sim-model');
+    await simulatorProvider.createModelDir(modelDir, kind);
+    kind = kindSetting === 'auto' ? ((await detectKind(modelDir)) ?? kind) : kind;
   }
+  if (kind === 'axllm') return axllmConfig(s, { modelDir, simulator, stateDir });
   if (!modelDir) throw new Ax650Error('CONFIG_INVALID', 'Set the model folder (the vendor folder with main_api_axcl_aarch64 and qwen3-4b-ax650/).');
   if (!existsSync(modelDir)) throw new Ax650Error('MODEL_FILES_MISSING', `The model folder ${modelDir} does not exist.`, { params: { path: modelDir } });
 
@@ -70,15 +80,34 @@ export async function resolveRuntimeConfig(s: RuntimeSettings, simulatorProvider
   if (!binary) binary = path.basename((await findBinary(modelDir)) ?? '');
   for (const [k, v] of Object.entries(s.flags ?? {})) if (!MANAGED_FLAGS.has(k) && v !== '') flags[k] = v;
 
-  let devices = (s.devices ?? 'auto').trim();
+  const devices = await resolveDevices(s.devices, simulator);
+  return finish(s, { modelDir, binary, flags, devices, simulator, stateDir }, simulator);
+}
+
+async function resolveDevices(setting: string | undefined, simulator: boolean): Promise<string> {
+  const devices = (setting ?? 'auto').trim();
   if (devices === 'auto' || devices === '') {
     const cards = simulator ? [] : await listCards({});
-    devices = cards.length > 0 ? cards.join(',') : '0';
-  } else if (!/^\d+(,\d+)*$/.test(devices)) {
+    return cards.length > 0 ? cards.join(',') : '0';
+  }
+  if (!/^\d+(,\d+)*$/.test(devices)) {
     throw new Ax650Error('CONFIG_INVALID', `Devices must be "auto" or 0-based card indices like "0" or "0,1", got "${devices}".`);
   }
+  return devices;
+}
 
-  const overrides: Partial<RuntimeConfig> & { modelDir: string } = { modelDir, binary, flags, devices, simulator, stateDir };
+/**
+ * axllm: the folder's config.json is the runtime's own configuration; the node adds the binary, the
+ * card(s) (AXLLM_DEVICES) and the port. No tokenizer service runs.
+ */
+async function axllmConfig(s: RuntimeSettings, base: { modelDir: string; simulator: boolean; stateDir: string }): Promise<RuntimeConfig> {
+  const devices = await resolveDevices(s.devices, base.simulator);
+  return finish(s, { ...base, kind: 'axllm', binary: s.binary ?? '', flags: {}, devices }, true);
+}
+
+/** The settings every kind shares, over the kind's own fields. `portMovable`: the runtime listens where told. */
+function finish(s: RuntimeSettings, base: Partial<RuntimeConfig> & { modelDir: string }, portMovable: boolean): RuntimeConfig {
+  const overrides: Partial<RuntimeConfig> & { modelDir: string } = { ...base };
   if (s.systemPrompt) overrides.systemPrompt = s.systemPrompt;
   if (s.tokenizerMode) overrides.tokenizerMode = s.tokenizerMode;
   if (s.tokenizerPort !== undefined) overrides.tokenizerPort = s.tokenizerPort;
@@ -87,7 +116,7 @@ export async function resolveRuntimeConfig(s: RuntimeSettings, simulatorProvider
   if (s.loadStallMs !== undefined) overrides.loadStallMs = s.loadStallMs;
   if (s.simulatorEnv) overrides.simulatorEnv = s.simulatorEnv;
   if (s.modelName) overrides.modelName = s.modelName;
-  if (simulator && s.runtimePort !== undefined) overrides.runtimePort = s.runtimePort;
+  if (portMovable && s.runtimePort !== undefined) overrides.runtimePort = s.runtimePort;
   const cfg = defaultConfig(overrides);
   if (s.maxCrashes !== undefined) cfg.restart.maxCrashes = s.maxCrashes;
   return cfg;
