@@ -103,6 +103,7 @@ export class AxllmClient implements RuntimeClient {
     if (hooks.signal?.aborted) return { text: '', reason: 'stopped' };
     this.active = true;
     let text = '';
+    let pieces = 0;
     let finished = false;
     const ctl = new AbortController();
     const onAbort = () => ctl.abort();
@@ -124,6 +125,7 @@ export class AxllmClient implements RuntimeClient {
         for (const ev of parseStreamData(data)) {
           if (ev.kind === 'delta' && !ctl.signal.aborted) {
             text += ev.text;
+            pieces++;
             hooks.onDelta(ev.text);
           } else if (ev.kind === 'done') finished = true;
           else if (ev.kind === 'error') {
@@ -145,7 +147,7 @@ export class AxllmClient implements RuntimeClient {
       // `[DONE]` comes after the run returned: the engine is free.
       this.owedEnd = null;
       if (failure) throw failure;
-      return { text, reason: overflow ? 'context-full' : 'done' };
+      return { text, reason: overflow ? 'context-full' : 'done', pieces };
     } catch (e) {
       if (e instanceof Ax650Error) throw e;
       if (ctl.signal.aborted) return { text, reason: 'stopped' };

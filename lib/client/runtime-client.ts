@@ -60,6 +60,8 @@ export interface TurnOutcome {
   /** Exactly the concatenation of the deltas passed to `onDelta`. */
   text: string;
   reason: TurnReason;
+  /** Text pieces the runtime streamed: one per generated token on axllm (a retokenized text can count fewer). */
+  pieces?: number;
 }
 
 export interface RuntimeLimits {

@@ -124,7 +124,8 @@ export class JobExecution {
       }
       if (filter && !this.stopReason) emitVisible(filter.flush());
       // A runtime that honours max_tokens ends such a reply like any other (axllm's finish_reason is always "stop").
-      if (!this.stopReason && this.sentMaxTokens !== undefined && ctx.countTokens(raw) >= this.sentMaxTokens) this.stopReason = 'length';
+      const limit = this.sentMaxTokens;
+      if (!this.stopReason && limit !== undefined && ((outcome.pieces ?? 0) >= limit || ctx.countTokens(raw) >= limit)) this.stopReason = 'length';
     } catch (e) {
       // A stop during the reset surfaces as a rejected reset; the stop reason decides how the job ends.
       if (!this.stopReason || this.stopReason === 'crash') {

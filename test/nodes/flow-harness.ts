@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createSimModelDir } from '../../simulator/model-dir';
+import { createKindModelDir } from '../helpers/kind';
 import { simulatorTestEnv } from '../../simulator/env';
 import type { Runtime } from '../../lib/runtime/runtime';
 import { freeLoopbackPort } from '../helpers/node-red-process';
@@ -34,7 +34,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const helper = getHelper();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-flow-'));
   const modelDir = path.join(dir, 'model');
-  await createSimModelDir(modelDir);
+  await createKindModelDir(modelDir);
   const simLog = path.join(dir, 'sim.log');
   const gens = opts.generators ?? [{ id: 'gen' }];
   const flow: FlowNode[] = [

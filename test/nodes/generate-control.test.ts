@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './flow-harness';
+import { TEST_KIND } from '../helpers/kind';
 
 interface Stats {
   doneReason: string;
@@ -44,7 +45,10 @@ describe('ax650-generate control', () => {
       };
       h.runtime.on('state', onState);
     });
-    assert.ok(started - stoppedAt < 1000, `next job started ${started - stoppedAt} ms after the stop`);
+    // axllm generates on after a stop (its reference §5): the next job waits for the stopped run's end,
+    // at most the rest of its 60-token reply at 20 tokens/s (docs/axllm.md).
+    const bound = TEST_KIND === 'axllm' ? 1000 + (60 / 20) * 1000 : 1000;
+    assert.ok(started - stoppedAt < bound, `next job started ${started - stoppedAt} ms after the stop`);
     const finals = await h.waitFor('gen-final', 2);
     assert.equal((finals[1]!.stats as Stats).doneReason, 'stop');
   });
@@ -56,8 +60,7 @@ describe('ax650-generate control', () => {
     const stats = final!.stats as Stats;
     assert.equal(stats.doneReason, 'length');
     assert.equal(stats.completionTokens, 5);
-    const counter = h.runtime.tokenizerServer!.tokenizer;
-    assert.equal(counter.encode(final!.payload as string).length, 5);
+    assert.equal(h.runtime.countTokens(final!.payload as string), 5);
   });
 
   test('a stateless prompt after another, once idle, does not wait for the reset prefill', async () => {

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createSimModelDir } from '../../simulator/model-dir';
+import { createKindModelDir, promptsSent } from '../helpers/kind';
 import { simulatorTestEnv } from '../../simulator/env';
 import { freeLoopbackPort, startNodeRed } from '../helpers/node-red-process';
 import { nodeRedPackage } from '../helpers/nr';
@@ -58,7 +58,7 @@ test('20 redeploys, then Node-RED stopped: no process left, ports free', async (
   const root = await mkdtemp(path.join(os.tmpdir(), 'ax650-redeploy-'));
   const modelDir = path.join(root, 'model');
   const simLog = path.join(root, 'sim.log');
-  await createSimModelDir(modelDir, { axmodelNum: 4 });
+  await createKindModelDir(modelDir, { axmodelNum: 4 });
   const ports = { runtime: await freeLoopbackPort(), tokenizer: await freeLoopbackPort() };
   // Node-RED itself runs in its user directory, outside the model folder this test watches.
   const userDir = await mkdtemp(path.join(os.tmpdir(), 'ax650-redeploy-user-'));
@@ -100,7 +100,7 @@ test('20 redeploys, then Node-RED stopped: no process left, ports free', async (
 
 async function generates(simLog: string): Promise<number> {
   const text = await readFile(simLog, 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l.includes('"path":"/api/generate"')).length;
+  return promptsSent(text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)).length;
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -21,6 +21,7 @@ import { simulatorTestEnv } from '../../simulator/env';
 import { simulatorLauncher } from '../../simulator/provider';
 import { createSimModelDir, SIM_BINARY_NAME } from '../../simulator/model-dir';
 import { createAxllmSimModelDir } from '../../simulator/axllm/model-dir';
+import { TEST_KIND } from '../helpers/kind';
 import type { RuntimeKind } from '../../lib/client/runtime-client';
 import type { SimLogEntry } from '../../simulator/request-log';
 import { freePort, isAlive } from '../helpers/sim';
@@ -40,7 +41,7 @@ export interface StateRecord {
  * The runtime kind the simulator plays: AX650_TEST_KIND=axllm runs every test built on these helpers
  * against the axllm serve simulator instead of the 2025 runtime (scripts/run-tests.mjs does both).
  */
-export const TEST_KIND: RuntimeKind = process.env['AX650_TEST_KIND'] === 'axllm' ? 'axllm' : 'main-api';
+export { TEST_KIND };
 
 export interface SimRuntimeOptions {
   /** Default TEST_KIND. */
