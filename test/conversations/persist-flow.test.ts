@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createSimModelDir } from '../../simulator/model-dir';
+import { createKindModelDir, TEST_KIND } from '../helpers/kind';
 import { simulatorTestEnv } from '../../simulator/env';
 import { loadQwenTokenizer } from '../../lib/tokenizer/qwen-tokenizer';
 import { asLivedTurn } from '../../lib/tokenizer/session';
@@ -53,7 +53,7 @@ test('a conversation in a file context store continues after Node-RED restarts',
   const userDir = path.join(root, 'user');
   const modelDir = path.join(root, 'model');
   const simLog = path.join(root, 'sim.log');
-  await createSimModelDir(modelDir, { axmodelNum: 4 });
+  await createKindModelDir(modelDir, { axmodelNum: 4 });
   const ports = { runtime: await freeLoopbackPort(), tokenizer: await freeLoopbackPort() };
   const settings = { contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem' } } };
   const turns: Array<{ prompt: string; reply: string }> = [];
@@ -76,7 +76,14 @@ test('a conversation in a file context store continues after Node-RED restarts',
     } finally {
       await nr.stop();
     }
-    const after = (await readFile(simLog, 'utf8')).trim().split('\n').slice(before).map((l) => JSON.parse(l) as { event: string; kind?: string; tokens?: number });
+    const after = (await readFile(simLog, 'utf8')).trim().split('\n').slice(before).map((l) => JSON.parse(l) as { event: string; kind?: string; tokens?: number; path?: string; body?: unknown });
+    if (TEST_KIND === 'axllm') {
+      // A stateless runtime: the saved history goes with the next request, whole.
+      const chat = after.find((e) => e.event === 'request' && e.path === '/v1/chat/completions')?.body as { messages: Array<{ role: string; content: string }> };
+      const sent = chat.messages.slice(1, -1).map((m) => m.content);
+      assert.deepEqual(sent, turns.flatMap((t) => [t.prompt, t.reply]));
+      return;
+    }
     const resets = after.filter((e) => e.event === 'prefill' && e.kind === 'reset');
     const tok = await loadQwenTokenizer(modelDir);
     const history = turns.flatMap((t) => [asLivedTurn({ role: 'user', content: t.prompt }), asLivedTurn({ role: 'assistant', content: t.reply })]);

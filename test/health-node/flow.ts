@@ -6,7 +6,7 @@
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createSimModelDir } from '../../simulator/model-dir';
+import { createKindModelDir } from '../helpers/kind';
 import { simulatorTestEnv } from '../../simulator/env';
 import type { Runtime } from '../../lib/runtime/runtime';
 import type { RuntimeState } from '../../lib/runtime/types';
@@ -49,7 +49,7 @@ export async function startHealthFlow(health: Record<string, unknown> = {}): Pro
   const helper = getHelper();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-health-'));
   const modelDir = path.join(dir, 'model');
-  await createSimModelDir(modelDir);
+  await createKindModelDir(modelDir);
   const kernelLog = path.join(dir, 'kern.log');
   const smiState = path.join(dir, 'smi.json');
   await writeFile(kernelLog, `${BOOT_LOG}\n`);

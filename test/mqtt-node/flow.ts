@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createSimModelDir } from '../../simulator/model-dir';
+import { createKindModelDir, promptsSent } from '../helpers/kind';
 import { simulatorTestEnv } from '../../simulator/env';
 import type { Runtime } from '../../lib/runtime/runtime';
 import { freeLoopbackPort } from '../helpers/node-red-process';
@@ -41,7 +41,7 @@ export interface BridgeFlow {
   waitForStatus(id: string, pred: (s: NodeStatus) => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** Resolves once the node has logged a warning matching `re`. */
   waitForWarning(id: string, re: RegExp, timeoutMs?: number): Promise<void>;
-  /** The prompts each runtime's simulator received (POST /api/generate), in order. */
+  /** The prompts each runtime's simulator received (G1 POST /api/generate, axllm chat requests), in order. */
   promptsSeenBy(runtimeId: string): Promise<string[]>;
   /** Every runtime pid this flow ever had. */
   pids(): number[];
@@ -63,7 +63,7 @@ export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFl
   const flow: FlowNode[] = [{ id: 'tab', type: 'tab', label: 'mqtt' }];
   for (const id of runtimeIds) {
     const modelDir = path.join(dir, id);
-    await createSimModelDir(modelDir);
+    await createKindModelDir(modelDir);
     flow.push({
       id, type: 'ax650-runtime', mode: 'simulator', modelDir, startOn: 'deploy',
       tokenizerPort: await freeLoopbackPort(), runtimePort: await freeLoopbackPort(),
@@ -128,10 +128,7 @@ export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFl
     },
     async promptsSeenBy(runtimeId) {
       const text = await readFile(path.join(dir, `${runtimeId}.log`), 'utf8').catch(() => '');
-      return text.split('\n').filter(Boolean)
-        .map((l) => JSON.parse(l) as { event: string; method?: string; path?: string; body?: { prompt?: unknown } })
-        .filter((e) => e.event === 'request' && e.method === 'POST' && e.path === '/api/generate')
-        .map((e) => String(e.body?.prompt));
+      return promptsSent(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
     },
     pids: () => [...pids],
     async close() {
