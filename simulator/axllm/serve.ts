@@ -93,6 +93,9 @@ export async function serveMain(argv: string[], prog: string): Promise<void> {
   let onSigint: () => void = () => undefined;
   process.on('SIGINT', () => onSigint());
   process.on('SIGPIPE', () => undefined);
+  // With SIGPIPE ignored a write to a closed pipe fails with EPIPE and the real server goes on (its parent died): so does this one.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
 
   const first = argv[0];
   if (first === 'version' || first === '--version' || first === '-v') {
