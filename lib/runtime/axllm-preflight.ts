@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { Ax650Error } from '../errors';
 import { checkBinary, checkModelFiles, checkPortFree } from '../device/preflight';
 import { readCmmInfo, type ProbeOptions } from '../device/probes';
-import { axllmTokenizerFile } from '../tokenizer/axllm-tokenizer';
+import { axllmTokenizerSource } from '../tokenizer/axllm-tokenizer';
 import { configPath, readAxllmConfig, type AxllmConfig } from './axllm-config';
 import { axllmBinaryPath } from './axllm-launch';
 
@@ -57,8 +57,8 @@ export async function checkAxllmFolder(opts: AxllmPreflightOptions): Promise<Axl
     const named = Object.fromEntries([...config.files, config.tokenizerFile].map((f, i) => [`filename_${i}`, f]));
     const files = await checkModelFiles(opts.modelDir, named);
     if (files) problems.push(files);
-    else if (!(await axllmTokenizerFile(opts.modelDir))) {
-      problems.push(new Ax650Error('MODEL_FILES_MISSING', `No tokenizer.json in ${opts.modelDir}: the package counts tokens itself (axllm reports none). Copy tokenizer.json and tokenizer_config.json of the original model (e.g. Qwen/Qwen3-1.7B) into the folder.`, { params: { file: 'tokenizer.json' } }));
+    else if (!(await axllmTokenizerSource(opts.modelDir))) {
+      problems.push(new Ax650Error('MODEL_FILES_MISSING', `No tokenizer the package can read in ${opts.modelDir} (a tokenizer.json, or a Qwen qwen3_tokenizer.txt): it counts tokens itself (axllm reports none). Copy tokenizer.json and tokenizer_config.json of the original model (e.g. Qwen/Qwen3-1.7B) into the folder.`, { params: { file: 'tokenizer.json' } }));
     }
     modelBytes = await totalBytes(opts.modelDir, config.files);
   }

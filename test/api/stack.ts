@@ -12,6 +12,7 @@ import { startApiServer, type ApiServer, type ApiServerOptions } from '../../lib
 import { startSimRuntime } from '../../bench/lib/sim-runtime';
 
 export { waitFor } from '../ollama/harness';
+import { promptsSent } from '../helpers/kind';
 
 export interface RealStack {
   runtime: Runtime;
@@ -67,11 +68,9 @@ export async function startRealStack(opts: StackOptions = {}): Promise<RealStack
   };
 }
 
-/** The prompts the runtime received on POST /api/generate, in arrival order. */
+/** The prompts the runtime received (G1 POST /api/generate, or axllm's chat requests), in arrival order. */
 export function generatedPrompts(log: SimLogLine[]): string[] {
-  return log
-    .filter((l) => l.event === 'request' && l.method === 'POST' && l.path === '/api/generate')
-    .map((l) => (typeof l.body === 'object' && l.body !== null ? String((l.body as { prompt?: unknown }).prompt) : ''));
+  return promptsSent(log);
 }
 
 /** The body of the last POST /api/reset before the runtime was asked to generate `prompt` (its last such request). */
