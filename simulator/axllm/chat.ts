@@ -65,7 +65,8 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const tools = toolsActive(req, d.knobs);
   let turns: Turn[];
   try {
-    turns = parseMessages(req.messages, tools);
+    // PR56 builds (the tool knob) accept tool results and assistant tool_calls turns.
+    turns = parseMessages(req.messages, d.knobs.toolCall);
     if (turns.length === 0) throw new MessagesError('messages is empty');
   } catch (e) {
     if (!(e instanceof MessagesError)) throw e;
