@@ -91,7 +91,7 @@ export async function serveMain(argv: string[], prog: string): Promise<void> {
   };
   // signal(SIGINT, __sigExit) comes first, but g_server.stop() does nothing before listen().
   let onSigint: () => void = () => undefined;
-  process.on('SIGINT', () => onSigint());
+  for (const sig of knobs.pr66Signals ? (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) : (['SIGINT'] as const)) process.on(sig, () => onSigint());
   process.on('SIGPIPE', () => undefined);
 
   const first = argv[0];

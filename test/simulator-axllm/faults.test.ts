@@ -86,4 +86,19 @@ describe('axllm faults (§2 mem guard, §3 load failures, timing faults)', () =>
     await run.sim.exited;
     await stopSim(run.sim);
   });
+
+  it('§4 an empty model reply: non-stream 400 (content "", model "gpt-4") after WRN "empty model response"; a stream gets only [DONE]', async () => {
+    const run = await startAxllm({ folder, env: { AX650_SIM_REPLY_TOKENS: '0' } });
+    try {
+      const res = await post(run.baseUrl, '/v1/chat/completions', chatBody(folder.modelName, 'nothing'));
+      assert.equal(res.status, 400);
+      assert.equal((JSON.parse(res.text) as { model: string }).model, 'gpt-4');
+      assert.match(run.sim.stderr(), /WRN operator\(\):\d+ \| Returning user-facing chat error: empty model response\n/);
+      const stream = await post(run.baseUrl, '/v1/chat/completions', chatBody(folder.modelName, 'nothing', { stream: true }));
+      assert.equal(stream.text, 'data: [DONE]\n\n');
+    } finally {
+      await run.stop();
+    }
+  });
 });
+
