@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { deflateSync } from 'node:zlib';
+import { pngMeanColour } from '../../simulator/axllm/png-colour';
 import { chatBody, post, sseData, startAxllm } from './helpers';
 
 const CHAT = '/v1/chat/completions';
@@ -12,6 +14,39 @@ function pngHeader(width: number, height: number, fill: number): Buffer {
   ihdr.writeUInt32BE(width, 8);
   ihdr.writeUInt32BE(height, 12);
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr, Buffer.alloc(40, fill)]);
+}
+
+/** A real 8-bit RGB PNG of one colour, every scanline encoded with the given filter (0–4). CRCs are left zero. */
+function solidPng(width: number, height: number, rgb: [number, number, number], filter: number): Buffer {
+  const bpp = 3;
+  const raw = Buffer.from(Array.from({ length: width * bpp }, (_, i) => rgb[i % 3] ?? 0));
+  const rows: Buffer[] = [];
+  let prev = Buffer.alloc(raw.length);
+  for (let y = 0; y < height; y++) {
+    const out = Buffer.alloc(raw.length);
+    for (let x = 0; x < raw.length; x++) {
+      const a = x >= bpp ? (raw[x - bpp] ?? 0) : 0;
+      const b = prev[x] ?? 0;
+      const c = x >= bpp ? (prev[x - bpp] ?? 0) : 0;
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const predictor = [0, a, b, (a + b) >> 1, paeth][filter] ?? 0;
+      out[x] = ((raw[x] ?? 0) - predictor) & 0xff;
+    }
+    rows.push(Buffer.from([filter]), out);
+    prev = raw;
+  }
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    return Buffer.concat([len, Buffer.from(type, 'latin1'), data, Buffer.alloc(4)]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
 }
 
 function jpegHeader(width: number, height: number): Buffer {
@@ -54,6 +89,20 @@ describe('axllm media and tools (§6, §7)', () => {
       const bad = await post(run.baseUrl, CHAT, { model, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,ab$d' } }] }] });
       assert.equal(bad.status, 400);
       assert.match(run.sim.stderr(), /invalid base64 character 0x24/);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('§7 the simulated encoder reads a PNG\'s mean colour (every scanline filter), so a red image is described as red', async () => {
+    for (let filter = 0; filter <= 4; filter++) assert.deepEqual(pngMeanColour(solidPng(5, 4, [200, 30, 20], filter)), [200, 30, 20], `filter ${filter}`);
+    const run = await startAxllm({ dirOpts: { vision: true } });
+    try {
+      const model = run.folder.modelName;
+      const red = await post(run.baseUrl, CHAT, { model, enable_thinking: false, messages: [imageMessage(solidPng(32, 24, [210, 25, 30], 4), 'image/png', 'What colour is the block?')] });
+      assert.match(contentOf(red.text), /^I see a 32x24 PNG image, mostly red \(mean #d2191e\) /);
+      const blue = await post(run.baseUrl, CHAT, { model, enable_thinking: false, messages: [imageMessage(solidPng(32, 24, [20, 50, 230], 1), 'image/png', 'What colour is the block?')] });
+      assert.match(contentOf(blue.text), /mostly blue/);
     } finally {
       await run.stop();
     }
