@@ -156,7 +156,7 @@ export async function serveMain(argv: string[], prog: string): Promise<void> {
     log.e('run_server_mode:2040', 'LLM.Init failed');
     return exit(255);
   }
-  const engine = new AxEngine(knobs.sim, log, loaded.tokenizer, requestLog);
+  const engine = new AxEngine(knobs.sim, log, loaded.tokenizer, requestLog, cfg.kvCacheSlots);
   let timeoutMs = cfg.serverTimeoutMs;
   const server = new AxServer({
     cfg,

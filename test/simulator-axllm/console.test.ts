@@ -56,7 +56,7 @@ describe('axllm console output (§3)', () => {
       await sim.waitFor(/GetKVCache:\d+ \| precompute_len:\d+, remaining:\d+\n/);
       await sim.waitFor(new RegExp(`${content.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
       const out = sim.stdout().slice(sim.stdout().indexOf('OpenAI chat request'));
-      assert.match(out, /^OpenAI chat request: model=AXERA-TECH\/Qwen3-1\.7B stream=0 max_tokens=2048 has_temperature=1 temperature=0\.5000 has_top_p=0 top_p=1\.0000 has_enable_thinking=0 thinking_mode=default messages=2 stop=1\n\S+ INF Run:\d+ \| input token num : \d+, prefill_split_num : 1\n\S+ INF Run:\d+ \| ttft: [\d.]+ ms\n/);
+      assert.match(out, /^OpenAI chat request: model=AXERA-TECH\/Qwen3-1\.7B stream=0 max_tokens=2048 has_temperature=1 temperature=0\.5000 has_top_p=0 top_p=1\.0000 has_enable_thinking=0 thinking_mode=default messages=2 stop=1\n\S+ INF Run:\d+ \| first run\n\S+ INF Run:\d+ \| input token num : \d+, prefill_split_num : 1\n\S+ INF Run:\d+ \| ttft: [\d.]+ ms\n/);
       const tokenBars = out.split('\r').filter((l) => /^\s*\d+% \| [# ]{32} \| +\d+ \/ 2559 \[.* token\/s\] /.test(l));
       assert.equal(tokenBars.length, 6);
       assert.match(out, /\n\n\S+ NTC Run:\d+ \| hit eos,avg [\d.]+ token\/s\n\S+ INF GetKVCache:\d+ \| precompute_len:\d+, remaining:\d+\nOne two three/);
