@@ -65,7 +65,8 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const tools = toolsActive(req, d.knobs);
   let turns: Turn[];
   try {
-    turns = parseMessages(req.messages, tools);
+    // PR56 builds (the tool knob) accept tool results and assistant tool_calls turns.
+    turns = parseMessages(req.messages, d.knobs.toolCall);
     if (turns.length === 0) throw new MessagesError('messages is empty');
   } catch (e) {
     if (!(e instanceof MessagesError)) throw e;
@@ -79,8 +80,11 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const sampling = resolveSampling(req, d.knobs.temperatureZeroBug);
   const rendered = d.tokenizer.applyChatTemplate(turns.map((t) => ({ role: t.role, content: t.text })), true);
   const promptText = thinking === 'no_think' ? `${rendered}<think>\n\n</think>\n\n` : rendered;
-  const media = turns.reduce((n, t) => n + t.media.length, 0);
-  const promptTokens = d.tokenizer.encode(promptText).length + media * d.imageTokens;
+  const mediaInfo = turns.flatMap((t) => t.media);
+  const media = mediaInfo.length;
+  // An image stands for imageTokens ids derived from its bytes: the same image, the same ids.
+  const promptIds = [...d.tokenizer.encode(promptText), ...mediaInfo.flatMap((m) => Array<number>(d.imageTokens).fill(-1 - parseInt(m.sha256.slice(0, 6), 16)))];
+  const promptTokens = promptIds.length;
   const id = nextId++;
   d.requestLog.append({ event: 'chat', id, stream: req.stream, model: req.model ?? '', max_tokens: maxTokens, sampling, thinking, prompt_tokens: promptTokens, media, tools: tools !== undefined });
   const reply = replyIds({ promptText, turns, thinking, greedy: sampling.mode === 'greedy', toolCall: tools }, d.knobs.sim, (t) => d.tokenizer.encode(t));
@@ -102,7 +106,7 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
       provider.push({ kind: 'delta', text: piece });
       log.printFlush(piece);
     };
-    const outcome = await d.engine.run({ id, promptTokens, reply, maxTokens, onText });
+    const outcome = await d.engine.run({ id, promptIds, reply, maxTokens, onText });
     if (outcome.error !== '') {
       log.w('operator():2318', `Returning user-facing chat error: ${outcome.error}`);
       if (!streamedAny) provider.push({ kind: 'error', code: 'model_error', message: outcome.error });
@@ -119,7 +123,7 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
     return;
   }
 
-  const outcome = await d.engine.run({ id, promptTokens, reply, maxTokens, onText: null });
+  const outcome = await d.engine.run({ id, promptIds, reply, maxTokens, onText: null });
   if (outcome.error !== '') {
     log.w('operator():2345', `Returning user-facing chat error: ${outcome.error}`);
     fail('model_error', outcome.error);

@@ -12,6 +12,7 @@ import type { SimConfig } from '../env';
 import { crash, hangForever, printDeadCard } from '../faults';
 import { PREFILL_TOKEN_NUM } from '../kv-cache';
 import type { RequestLog } from '../request-log';
+import { KvSlots } from './kv-slots';
 import { Progress, type AxLogger } from './logger';
 
 /** [FL]'s context-overflow text; upstream's own wording is not verified. */
@@ -19,7 +20,8 @@ export const CONTEXT_OVERFLOW_MESSAGE = '当前会话上下文已超过该模型
 
 export interface RunSpec {
   id: number;
-  promptTokens: number;
+  /** The prompt as token ids (images as 256 ids derived from their bytes). */
+  promptIds: number[];
   reply: number[];
   maxTokens: number;
   /** Stream callback (set for a stream request, null for non-stream). */
@@ -38,13 +40,17 @@ const sleep = (ms: number): Promise<void> => (ms > 0 ? new Promise((r) => setTim
 export class AxEngine {
   private readonly running = new Set<number>();
   private generatedTotal = 0;
+  private readonly slots: KvSlots;
 
   constructor(
     private readonly sim: SimConfig,
     private readonly log: AxLogger,
     private readonly tokenizer: QwenTokenizer,
     private readonly requestLog: RequestLog,
-  ) {}
+    kvCacheSlots = 1,
+  ) {
+    this.slots = new KvSlots(kvCacheSlots);
+  }
 
   /** Generations in progress (more than one means they overlap). */
   get active(): number {
@@ -60,9 +66,13 @@ export class AxEngine {
   async run(spec: RunSpec): Promise<RunOutcome> {
     if (this.running.size > 0) this.requestLog.append({ event: 'overlap', id: spec.id, active: this.running.size + 1, running: [...this.running] });
     this.running.add(spec.id);
-    this.requestLog.append({ event: 'run', id: spec.id, phase: 'start', active: this.running.size });
+    const { slot, cached } = this.slots.acquire(spec.promptIds);
+    this.requestLog.append({ event: 'run', id: spec.id, phase: 'start', active: this.running.size, prompt_tokens: spec.promptIds.length, cached_tokens: cached });
     try {
-      const outcome = await this.generate(spec);
+      const outcome = await this.generate(spec, cached);
+      // A failed run resets the KV cache (main.cpp calls ResetKVCache after a model error).
+      if (outcome.error !== '') this.slots.store(slot, [], []);
+      else this.slots.store(slot, spec.promptIds, outcome.ids);
       const reason = outcome.error !== '' ? 'error' : outcome.tokens >= spec.maxTokens ? 'max_tokens' : 'eos';
       this.requestLog.append({ event: 'run', id: spec.id, phase: 'end', active: this.running.size - 1, generated: outcome.tokens, reason });
       return outcome;
@@ -71,15 +81,18 @@ export class AxEngine {
     }
   }
 
-  private async generate(spec: RunSpec): Promise<RunOutcome> {
+  private async generate(spec: RunSpec, cached: number): Promise<RunOutcome & { ids: number[] }> {
     const { sim, log } = this;
-    const n = spec.promptTokens;
+    const n = spec.promptIds.length;
     if (n > sim.prefillMax) {
       log.e('Run:1320', `input token num ${n} > prefill_max_token_num ${sim.prefillMax}`);
-      return { text: '', tokens: 0, error: CONTEXT_OVERFLOW_MESSAGE };
+      return { text: '', tokens: 0, error: CONTEXT_OVERFLOW_MESSAGE, ids: [] };
     }
-    const split = Math.ceil(n / PREFILL_TOKEN_NUM);
-    log.i('Run:1331', `input token num : ${n}, prefill_split_num : ${split}`);
+    // Only the tokens past the cached prefix are prefilled, in whole 128-token chunks.
+    const fresh = n - cached;
+    const split = Math.ceil(fresh / PREFILL_TOKEN_NUM);
+    if (cached === 0) log.i('Run:1318', 'first run');
+    log.i('Run:1331', `input token num : ${fresh}, prefill_split_num : ${split}`);
     const started = performance.now();
     for (let p = 0; p < split; p++) await sleep(PREFILL_TOKEN_NUM * sim.prefillMsPerToken);
     log.i('Run:1402', `ttft: ${f2(performance.now() - started)} ms`);
@@ -114,6 +127,6 @@ export class AxEngine {
     log.printFlush('\n\n');
     log.n('Run:1498', `hit eos,avg ${f2(ids.length / Math.max(seconds, 1e-3))} token/s`);
     log.i('GetKVCache:1610', `precompute_len:${n + ids.length}, remaining:${Math.max(0, sim.prefillMax - n - ids.length)}`);
-    return { text: this.tokenizer.decode(ids), tokens: ids.length, error: '' };
+    return { text: this.tokenizer.decode(ids), tokens: ids.length, error: '', ids };
   }
 }

@@ -19,6 +19,8 @@ export interface AxllmKnobs {
   memGuard: MemGuardFault | undefined;
   /** A scripted tool call `{"name":…,"arguments":{…}}` the model answers with when the request has tools (PR56). */
   toolCall: { name: string; arguments: unknown } | undefined;
+  /** PR66 (merged 2026-07-08): SIGTERM, SIGHUP and SIGQUIT take SIGINT's graceful path. Off: only SIGINT is handled. */
+  pr66Signals: boolean;
   /** AXLLM_DEVICES: overrides config.json `devices`. */
   devices: number[] | undefined;
   /** AXLLM_LOG_FILE: a copy of every log line. */
@@ -63,6 +65,7 @@ export function readAxllmKnobs(env: NodeJS.ProcessEnv): AxllmKnobs {
     slotWaitMs: wait,
     memGuard: memGuard === 'preflight' || memGuard === 'midload' ? memGuard : undefined,
     toolCall: parseToolCall(env['AX650_SIM_TOOL_CALL']),
+    pr66Signals: env['AX650_SIM_PR66'] === '1',
     devices: parseAxllmDevices(env['AXLLM_DEVICES']),
     logFile: env['AXLLM_LOG_FILE'] || undefined,
   };

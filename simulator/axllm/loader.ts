@@ -91,7 +91,8 @@ export async function initAxllm(cfg: AxllmConfig, devices: number[], knobs: Axll
   bar.update('tokenizer init ok');
 
   const guard = knobs.memGuard !== undefined && cfg.memGuardEnable;
-  const freeAtStart = guard ? CMM_TIGHT_MB : CMM_TOTAL_MB;
+  // Preflight: clearly too small. Mid-load: the file sizes fit, but the measured per-layer growth would not.
+  const freeAtStart = !guard ? CMM_TOTAL_MB : knobs.memGuard === 'preflight' ? CMM_TIGHT_MB : Math.round(MODEL_CMM_MB * 0.75);
   if (guard && knobs.memGuard === 'preflight' && memGuardRefuses('decoder layers + post', MODEL_CMM_MB, freeAtStart, cfg, log)) return undefined;
 
   const perLayer = MODEL_CMM_MB / Math.max(1, n + 1);

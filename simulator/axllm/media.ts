@@ -2,17 +2,21 @@
  * Media parts of a chat message [M handle_api_messages]: `data:<mime>;base64,…` URIs are
  * percent-decoded and base64-decoded (url-safe alphabet and whitespace tolerated, any other character
  * fails); anything else is a local file path (axllm never fetches over HTTP). The simulated vision
- * encoder does not decode pixels (no image library is a dependency): it reads the width and height
- * from the PNG/JPEG header and fingerprints the bytes with SHA-256, so a reply depends on the image.
+ * encoder reads the width and height from the PNG/JPEG/GIF header, the mean colour of a PNG (zlib; no
+ * image library is a dependency, so JPEG pixels are not decoded) and fingerprints the bytes with
+ * SHA-256, so a reply depends on the image.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { colourName, pngMeanColour } from './png-colour';
 
 export interface MediaInfo {
   kind: 'image' | 'video' | 'audio';
   format: 'png' | 'jpeg' | 'gif' | 'webp' | 'unknown';
   width: number | undefined;
   height: number | undefined;
+  /** Mean [r, g, b] (PNG only). */
+  meanColour?: [number, number, number];
   bytes: number;
   sha256: string;
 }
@@ -66,7 +70,8 @@ export function describeMedia(kind: MediaInfo['kind'], bytes: Buffer): MediaInfo
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const base = { kind, bytes: bytes.length, sha256 };
   if (bytes.length >= 24 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
-    return { ...base, format: 'png', width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+    const meanColour = pngMeanColour(bytes);
+    return { ...base, format: 'png', width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20), ...(meanColour ? { meanColour } : {}) };
   }
   if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) {
     const size = jpegSize(bytes);
@@ -84,5 +89,7 @@ export function describeMedia(kind: MediaInfo['kind'], bytes: Buffer): MediaInfo
 /** What the simulated VL model says about an image: its size and a fingerprint of its bytes. */
 export function describeForReply(info: MediaInfo): string {
   const size = info.width !== undefined && info.height !== undefined ? `${info.width}x${info.height} ` : '';
-  return `I see a ${size}${info.format === 'unknown' ? '' : `${info.format.toUpperCase()} `}${info.kind} (${info.bytes} bytes, fingerprint ${info.sha256.slice(0, 8)}).`;
+  const hex = (rgb: [number, number, number]): string => `#${rgb.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+  const colour = info.meanColour ? `, mostly ${colourName(info.meanColour)} (mean ${hex(info.meanColour)})` : '';
+  return `I see a ${size}${info.format === 'unknown' ? '' : `${info.format.toUpperCase()} `}${info.kind}${colour} (${info.bytes} bytes, fingerprint ${info.sha256.slice(0, 8)}).`;
 }

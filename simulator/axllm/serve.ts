@@ -91,7 +91,7 @@ export async function serveMain(argv: string[], prog: string): Promise<void> {
   };
   // signal(SIGINT, __sigExit) comes first, but g_server.stop() does nothing before listen().
   let onSigint: () => void = () => undefined;
-  process.on('SIGINT', () => onSigint());
+  for (const sig of knobs.pr66Signals ? (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) : (['SIGINT'] as const)) process.on(sig, () => onSigint());
   process.on('SIGPIPE', () => undefined);
   // With SIGPIPE ignored a write to a closed pipe fails with EPIPE and the real server goes on (its parent died): so does this one.
   process.stdout.on('error', () => undefined);
@@ -159,7 +159,7 @@ export async function serveMain(argv: string[], prog: string): Promise<void> {
     log.e('run_server_mode:2040', 'LLM.Init failed');
     return exit(255);
   }
-  const engine = new AxEngine(knobs.sim, log, loaded.tokenizer, requestLog);
+  const engine = new AxEngine(knobs.sim, log, loaded.tokenizer, requestLog, cfg.kvCacheSlots);
   let timeoutMs = cfg.serverTimeoutMs;
   const server = new AxServer({
     cfg,

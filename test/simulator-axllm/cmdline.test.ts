@@ -99,4 +99,17 @@ describe('axllm command line and exit codes (§1)', () => {
     assert.match(sim.stdout(), /INF Deinit:\d+ \| \[cmm-sentry\] Deinit: CMM balanced \(baseline \d+ MB, now \d+ MB\)\n.*INF run:\d+ \| AXCLWorker exit with devid 0\n$/s);
     assert.equal(isAlive(sim.pid), false);
   });
+
+  it('§3 signals: only SIGINT is handled (SIGTERM kills without Deinit); AX650_SIM_PR66=1 gives SIGTERM the graceful path', async () => {
+    for (const [env, expected] of [[{}, { code: null, signal: 'SIGTERM' }], [{ AX650_SIM_PR66: '1' }, { code: 0, signal: null }]] as const) {
+      const port = await freePort();
+      const sim = spawnAxllm(folder, { port, env });
+      await sim.waitFor(/^Models: /m);
+      await waitForHttp(`http://127.0.0.1:${port}/health`, sim.exited);
+      sim.signal('SIGTERM');
+      assert.deepEqual(await sim.exited, expected);
+      if (expected.code === 0) assert.match(sim.stdout(), /AXCLWorker exit with devid 0\n$/);
+      else assert.doesNotMatch(sim.stdout(), /Deinit/);
+    }
+  });
 });
