@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { errorText, notMeasured, type BenchRow, type RowModule } from './lib/row';
 import { markdownTable } from './lib/table';
 import { axllmDirectRows } from './rows/axllm-direct';
+import { axllmRows } from './rows/axllm';
 import { deliveryRows } from './rows/delivery';
 import { mqttLatencyRows } from './rows/mqtt-latency';
 import { mqttSoakRows } from './rows/mqtt-soak';
@@ -35,6 +36,7 @@ const MODULES: Entry[] = [
   { name: 'mqtt-latency', run: mqttLatencyRows, targets: ['MQTT added first-delta median ≤ 15 ms'] },
   { name: 'mqtt-soak', run: mqttSoakRows, targets: ['0 lost, 0 duplicated', 'RSS growth ≤ 10 %'] },
   { name: 'reset-ahead', run: resetAheadRows, targets: ['TTFT with reset-ahead < without'] },
+  { name: 'axllm', run: axllmRows, targets: ['delivery ratio ≥ 0.995', 'added TTFT median ≤ 10 ms', '0 requests idle', 'CPU ≤ 2 %'] },
   { name: 'axllm-direct', run: axllmDirectRows, targets: ['ten clients straight at axllm: 503s reported'] },
 ];
 

@@ -11,6 +11,8 @@ import { runPreflight } from '../../lib/runtime/settings';
 import { simulatorTestEnv } from '../../simulator/env';
 import { simulatorLauncher } from '../../simulator/provider';
 import { createSimModelDir } from '../../simulator/model-dir';
+import { createAxllmSimModelDir } from '../../simulator/axllm/model-dir';
+import type { RuntimeKind } from '../../lib/client/runtime-client';
 import { freePort, isAlive } from '../../test/helpers/sim';
 
 export interface SimRuntime {
@@ -18,11 +20,13 @@ export interface SimRuntime {
   stop(): Promise<void>;
 }
 
-export async function startSimRuntime(simEnv: Record<string, string>): Promise<SimRuntime> {
+export async function startSimRuntime(simEnv: Record<string, string>, kind: RuntimeKind = 'main-api'): Promise<SimRuntime> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-bench-rt-'));
   const modelDir = path.join(dir, 'model');
-  await createSimModelDir(modelDir);
+  if (kind === 'axllm') await createAxllmSimModelDir(modelDir);
+  else await createSimModelDir(modelDir);
   const cfg = defaultConfig({
+    kind,
     modelDir,
     simulator: true,
     runtimePort: await freePort(),
