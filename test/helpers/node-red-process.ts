@@ -73,6 +73,8 @@ export interface NodeRedOptions {
   echo?: boolean;
   /** Other packages from this repo's node_modules to install beside it (e.g. `@flowfuse/node-red-dashboard`). */
   modules?: string[];
+  /** false: `userDir` already has the package installed (the packed-install test); do not link this repo. */
+  linkPackage?: boolean;
 }
 
 function link(userDir: string, name: string, target: string): void {
@@ -151,7 +153,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
   const port = opts.port ?? (await freeLoopbackPort());
   const userDir = opts.userDir ?? mkdtempSync(path.join(os.tmpdir(), 'ax650-nr-'));
   const ownsDir = opts.userDir === undefined;
-  linkPackage(userDir, opts.modules);
+  if (opts.linkPackage !== false) linkPackage(userDir, opts.modules);
   if (opts.flows) writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(opts.flows, null, 2));
   const settings = { uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', credentialSecret: false, logging: { console: { level: 'info' } }, ...opts.settings };
   writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
