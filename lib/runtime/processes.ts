@@ -19,6 +19,8 @@ export interface ProcessEventMap {
   exit: [which: 'runtime' | 'tokenizer', info: ExitInfo, tail: string];
   progress: [percent: number];
   line: [line: string];
+  /** Something the user should fix that does not stop the runtime (e.g. no pid file in a read-only state folder). */
+  warning: [message: string];
 }
 
 export interface LaunchSpec {
@@ -89,6 +91,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       env: { PYTHONUNBUFFERED: '1' },
       pidFile,
     });
+    if (child.pidFileProblem) this.emit('warning', child.pidFileProblem);
     this.tokenizerChild = child;
     child.on('line', (line) => this.emit('line', `[tokenizer] ${line}`));
     child.once('exit', (info) => {
@@ -119,6 +122,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       lineBuffered: cfg.lineBuffered,
       pidFile,
     });
+    if (child.pidFileProblem) this.emit('warning', child.pidFileProblem);
     this.runtime = child;
     child.on('line', (line) => {
       this.parser.push(line);

@@ -71,6 +71,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       this.emit('state', this.stateValue, this.info());
     });
     this.procs.on('line', (line) => this.emit('log', line));
+    this.procs.on('warning', (message) => this.emit('warning', message));
     this.procs.on('exit', (which, info, tail) => {
       const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
       this.crash(new Ax650Error('RUNTIME_CRASHED', `The NPU ${which} process ended unexpectedly (${how}).`, { tail }));
