@@ -12,6 +12,7 @@ import { startTokenizerServer, type TokenizerServer } from '../tokenizer/server'
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
 import { execFileSync } from 'node:child_process';
 import { RuntimeLogParser } from './log-parser';
+import { DeadCardScanner } from '../device/dead-card-watch';
 import { pidFilePath, type RuntimeConfig } from './config';
 
 export interface ProcessEventMap {
@@ -19,6 +20,8 @@ export interface ProcessEventMap {
   exit: [which: 'runtime' | 'tokenizer', info: ExitInfo, tail: string];
   progress: [percent: number];
   line: [line: string];
+  /** The AXCL dead-card report appeared anywhere in the runtime's output. */
+  deadCard: [device: number];
   /** Something the user should fix that does not stop the runtime (e.g. no pid file in a read-only state folder). */
   warning: [message: string];
 }
@@ -124,6 +127,11 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
     });
     if (child.pidFileProblem) this.emit('warning', child.pidFileProblem);
     this.runtime = child;
+    const deadCard = new DeadCardScanner();
+    child.on('output', (text) => {
+      const device = deadCard.push(text);
+      if (device !== null) this.emit('deadCard', device);
+    });
     child.on('line', (line) => {
       this.parser.push(line);
       this.emit('line', line);

@@ -31,6 +31,8 @@ export type ChildStream = 'stdout' | 'stderr';
 export interface ManagedChildEvents {
   /** A complete line, ANSI codes removed; empty lines are skipped. */
   line: [line: string, stream: ChildStream];
+  /** Every decoded chunk as read, before line splitting (for markers that may sit inside a line). */
+  output: [text: string, stream: ChildStream];
   exit: [ExitInfo];
 }
 
@@ -161,6 +163,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     const splitter = new LineSplitter();
     const take = (text: string, lines: string[]): void => {
       this.outputTail.append(text);
+      if (text !== '') this.emit('output', text, which);
       for (const line of lines) {
         const clean = stripAnsi(line);
         if (clean !== '') this.emit('line', clean, which);
