@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Ax650Error } from '../errors';
 import { ManagedChild, reapOrphan, type ExitInfo } from '../supervisor';
+import { groupMembers } from '../supervisor/proc';
+import { connectionOwnedBy } from '../supervisor/socket-owner';
 import { startTokenizerServer, type TokenizerServer } from '../tokenizer/server';
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
 import { execFileSync } from 'node:child_process';
@@ -73,6 +75,8 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
         const opts = { modelDir: cfg.modelDir, host: cfg.tokenizerHost, port: cfg.tokenizerPort };
         this.tokenizer = await startTokenizerServer(this.loadedTokenizer ? { ...opts, tokenizer: this.loadedTokenizer } : opts);
         this.loadedTokenizer = this.tokenizer.tokenizer;
+        // Uids (and so sessions that are never evicted) only for the runtime this set started.
+        this.tokenizer.setUidGate((peer) => this.isRuntimeConnection(peer.clientPort, peer.serverPort));
       } catch (e) {
         throw tokenizerError(e, cfg.tokenizerPort);
       }
@@ -108,6 +112,13 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       if (Date.now() > deadline) throw new Ax650Error('TOKENIZER_FAILED', 'The vendor tokenizer script did not open its port within 60 s.', { tail: child.tail() });
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The connection comes from the runtime process or one it forked; true where /proc cannot tell. */
+  private isRuntimeConnection(clientPort: number, serverPort: number): boolean {
+    const runtime = this.runtime;
+    if (!runtime || runtime.exited) return false;
+    return connectionOwnedBy([...new Set([runtime.pid, ...groupMembers(runtime.pid)])], clientPort, serverPort) ?? true;
   }
 
   /** Spawns the runtime and resolves when it printed `Server running…`; rejects on exit or stall. */
