@@ -87,7 +87,12 @@ export default function register(RED: NodeAPI): void {
     const node = this as RuntimeConfigNode;
     const cfgDef = def as RuntimeDef;
     const stateDir = path.join(RED.settings.userDir ?? os.tmpdir(), '.ax650');
-    mkdirSync(stateDir, { recursive: true });
+    try {
+      mkdirSync(stateDir, { recursive: true });
+    } catch (e) {
+      // A read-only SD card (EROFS) or a folder owned by another user: run without pid files, say so.
+      node.warn(RED._('ax650-runtime.log.stateDir', { path: stateDir, code: (e as NodeJS.ErrnoException).code ?? String(e) }));
+    }
     let settings: RuntimeSettings;
     let settingsError: Error | null = null;
     try {
@@ -125,6 +130,7 @@ export default function register(RED: NodeAPI): void {
       beforeRestart: async () => (deadCard.appliesTo(cfg) ? deadCard.check() : null),
     });
     node.runtime = runtime;
+    runtime.on('warning', (message: string) => node.warn(RED._('ax650-runtime.log.warning', { message })));
     node.users = {};
     node.register = (user: Node) => {
       node.users[user.id] = user;

@@ -10,7 +10,7 @@ import { loadQwenTokenizer } from '../lib/tokenizer/qwen-tokenizer';
 import { Logger } from './alog';
 import { CxxException, parseCommandLine, parseDevices } from './cmdline';
 import { readSimConfig, type SimConfig } from './env';
-import { terminate } from './faults';
+import { isWedged, terminate } from './faults';
 import { ApiServer } from './http-api';
 import { SimLlm } from './llm';
 import { initLlm } from './loader';
@@ -44,7 +44,10 @@ async function main(): Promise<void> {
 
   // signal(SIGINT, __sigExit) is installed first, but svr.stop() does nothing until listen() runs.
   let onSigint: () => void = () => undefined;
-  process.on('SIGINT', () => onSigint());
+  // A wedged NPU (AX650_SIM_HANG=wedge) never gets through the clean path: SIGINT changes nothing.
+  process.on('SIGINT', () => {
+    if (!isWedged()) onSigint();
+  });
 
   let devices: number[];
   try {

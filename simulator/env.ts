@@ -3,9 +3,9 @@
  * does not have comes from the environment (documented in simulator/README.md).
  */
 
-export type HangMode = 'load' | 'generate';
+export type HangMode = 'load' | 'generate' | 'wedge';
 export type InitFailMode = 'axmodel' | 'post' | 'embed' | 'axcl';
-export type DeadCardMode = 'load' | 'generate';
+export type DeadCardMode = 'load' | 'generate' | 'glued';
 
 export interface SimConfig {
   port: number;
@@ -19,6 +19,8 @@ export interface SimConfig {
   seed: string;
   crashAfterTokens: number | undefined;
   hang: HangMode | undefined;
+  /** The generate-time faults (hang, dead card, crash) hit only prompts containing this text; undefined: every prompt. */
+  faultPrompt: string | undefined;
   initFail: InitFailMode | undefined;
   deadCard: DeadCardMode | undefined;
   loadStallMs: number;
@@ -96,9 +98,10 @@ export function readSimConfig(env: NodeJS.ProcessEnv): SimConfig {
     reply: env['AX650_SIM_REPLY'] || undefined,
     seed: env['AX650_SIM_SEED'] ?? '',
     crashAfterTokens: optionalInt(env, 'AX650_SIM_CRASH_AFTER_TOKENS'),
-    hang: oneOf<HangMode>(env, 'AX650_SIM_HANG', ['load', 'generate'], 'generate'),
+    hang: oneOf<HangMode>(env, 'AX650_SIM_HANG', ['load', 'generate', 'wedge'], 'generate'),
+    faultPrompt: env['AX650_SIM_FAULT_PROMPT'] || undefined,
     initFail: oneOf<InitFailMode>(env, 'AX650_SIM_INIT_FAIL', ['axmodel', 'post', 'embed', 'axcl'], 'axmodel'),
-    deadCard: oneOf<DeadCardMode>(env, 'AX650_SIM_DEAD_CARD', ['load', 'generate'], 'generate'),
+    deadCard: oneOf<DeadCardMode>(env, 'AX650_SIM_DEAD_CARD', ['load', 'generate', 'glued'], 'generate'),
     loadStallMs: optionalInt(env, 'AX650_SIM_LOAD_STALL') ?? 0,
     maxTokenLen: num(env, 'AX650_SIM_MAX_TOKEN_LEN', 2),
     prefillMax: num(env, 'AX650_SIM_PREFILL_MAX', 1),

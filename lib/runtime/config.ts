@@ -54,6 +54,12 @@ export interface RuntimeConfig {
   pollIntervalMs: number;
   /** Polls with no progress after which a generating runtime is declared wedged. */
   wedgeMs: number;
+  /**
+   * How long a stop (timeout, abort, max_tokens) may take before the runtime is declared wedged, ended
+   * (SIGINT, then SIGTERM and SIGKILL to its group) and restarted. Above the longest prefill, which
+   * cannot be stopped (2048 tokens ≈ 21 s on a Pi 5).
+   */
+  stopBoundMs: number;
 }
 
 export const DEFAULT_SYSTEM_PROMPT = 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.';
@@ -93,6 +99,7 @@ export function defaultConfig(overrides: Partial<RuntimeConfig> & { modelDir: st
     sampling: { temperature: 0.7, topK: 20, topP: 0.8, repetitionPenalty: 1.05 },
     pollIntervalMs: 50,
     wedgeMs: 120_000,
+    stopBoundMs: 30_000,
     ...overrides,
   };
 }

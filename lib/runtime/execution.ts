@@ -47,6 +47,13 @@ export interface ExecutionContext {
   runtimeStats(jobId: string): Promise<RuntimeReportedStats>;
   wedgeMs: number;
   timeouts: { firstTokenMs: number; idleMs: number; totalMs: number };
+  /**
+   * How long the runtime may take to come back from a stop (timeout, abort, max_tokens) before it is
+   * declared wedged: `onStuck` is then called while the job's generate is still under way.
+   */
+  stopBoundMs?: number;
+  /** The runtime ignores the stop (a wedged NPU): the owner ends the process and restarts it. */
+  onStuck?(error: Ax650Error): void;
 }
 
 type StopReason = 'abort' | 'timeout' | 'length' | 'crash';
@@ -68,6 +75,10 @@ export class JobExecution {
   private timeoutWhich = '';
   /** The runtime accepted a generate for this job (its KV cache now holds the turn, even a stopped one). */
   private accepted = false;
+  private stuckTimer: NodeJS.Timeout | undefined;
+  private finished = false;
+  /** The client reported the runtime wedged (RUNTIME_WEDGED) during this job: the owner must restart it. */
+  wedgedError: Ax650Error | null = null;
 
   constructor(private readonly job: Job, private readonly ctx: ExecutionContext) {}
 
@@ -77,6 +88,16 @@ export class JobExecution {
     this.stopReason = reason;
     if (error) this.crashError = error;
     this.ctl.abort();
+    // A crash has already ended the process; any other stop needs the runtime to obey /api/stop.
+    const bound = this.ctx.stopBoundMs;
+    if (reason !== 'crash' && bound !== undefined && this.ctx.onStuck && !this.finished) {
+      this.stuckTimer = setTimeout(() => {
+        if (this.finished) return;
+        this.ctx.onStuck?.(
+          new Ax650Error('RUNTIME_WEDGED', `The runtime did not come back from a stop within ${bound} ms (it ignores /api/stop, as a wedged NPU does).`, { params: { ms: bound } }),
+        );
+      }, bound);
+    }
   }
 
   async run(): Promise<void> {
@@ -93,8 +114,11 @@ export class JobExecution {
     let idleTimer: NodeJS.Timeout | undefined;
     const timers: NodeJS.Timeout[] = [];
     const timeout = (which: string) => () => {
+      if (this.stopReason) return;
       this.timeoutWhich = which;
       this.stop('timeout');
+      // The error reaches the caller now; stopping the runtime goes on behind it (and is bounded by stopBoundMs).
+      job.fail(this.timeoutError(limits), this.partialResult(visible, started, firstAt, queueMs, 'timeout', { ...stats }, plan.prompt));
     };
     timers.push(setTimeout(timeout('first token'), limits.firstTokenMs));
     timers.push(setTimeout(timeout('total'), limits.totalMs));
@@ -146,15 +170,19 @@ export class JobExecution {
       }
       if (filter && !this.stopReason) emitVisible(filter.flush());
     } catch (e) {
+      const err = toAx650Error(e);
+      if (err.code === 'RUNTIME_WEDGED') this.wedgedError = err;
       // A stop during the reset surfaces as a rejected reset; the stop reason decides how the job ends.
       if (!this.stopReason || this.stopReason === 'crash') {
+        this.finish();
         this.finishTimers(timers, idleTimer);
         ctx.setContext({ kind: 'unknown' });
-        job.fail(withTail(this.crashError ?? toAx650Error(e), ctx.logTail), await this.result(plan.prompt, visible, started, firstAt, queueMs, 'abort', stats));
+        job.fail(withTail(this.crashError ?? err, ctx.logTail), await this.result(plan.prompt, visible, started, firstAt, queueMs, 'abort', stats));
         return;
       }
       ctx.setContext({ kind: 'unknown' });
     }
+    this.finish();
     this.finishTimers(timers, idleTimer);
     this.afterTurn(plan, raw);
     const reason: DoneReason = this.stopReason === 'abort' ? 'abort' : this.stopReason === 'length' ? 'length' : this.stopReason === 'timeout' ? 'timeout' : 'stop';
@@ -162,16 +190,24 @@ export class JobExecution {
     if (this.stopReason === 'crash') {
       job.fail(this.crashError ?? new Ax650Error('RUNTIME_CRASHED', 'The NPU runtime stopped during generation.'), result);
     } else if (this.stopReason === 'timeout') {
-      const ms = this.timeoutWhich === 'idle' ? limits.idleMs : this.timeoutWhich === 'total' ? limits.totalMs : limits.firstTokenMs;
-      job.fail(
-        new Ax650Error('TIMEOUT', `No ${this.timeoutWhich === 'total' ? 'end of the reply' : this.timeoutWhich === 'idle' ? 'new token' : 'first token'} within ${ms} ms (${this.timeoutWhich} timeout); the generation was stopped.`, {
-          params: { which: this.timeoutWhich, ms },
-        }),
-        result,
-      );
+      // Normally settled when the timer fired; this covers nothing but keeps the outcome explicit.
+      job.fail(this.timeoutError(limits), result);
     } else {
       job.finish(result);
     }
+  }
+
+  private timeoutError(limits: { firstTokenMs: number; idleMs: number; totalMs: number }): Ax650Error {
+    const which = this.timeoutWhich;
+    const ms = which === 'idle' ? limits.idleMs : which === 'total' ? limits.totalMs : limits.firstTokenMs;
+    const what = which === 'total' ? 'end of the reply' : which === 'idle' ? 'new token' : 'first token';
+    return new Ax650Error('TIMEOUT', `No ${what} within ${ms} ms (${which} timeout); the generation was stopped.`, { params: { which, ms } });
+  }
+
+  /** The run is over (the runtime answered or failed): a stop can no longer be stuck. */
+  private finish(): void {
+    this.finished = true;
+    clearTimeout(this.stuckTimer);
   }
 
   private plan(): Plan {
@@ -252,8 +288,13 @@ export class JobExecution {
   }
 
   private async result(prompt: string, text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>): Promise<JobResult> {
-    const end = Date.now();
     const rt = this.stopReason === 'crash' ? {} : await this.ctx.runtimeStats(this.job.id).catch(() => ({} as RuntimeReportedStats));
+    return this.partialResult(text, started, firstAt, queueMs, doneReason, extra, prompt, rt);
+  }
+
+  /** The result from what the package measured itself, without waiting for the runtime's own log lines. */
+  private partialResult(text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>, prompt: string, rt: RuntimeReportedStats = {}): JobResult {
+    const end = Date.now();
     const completionTokens = text === '' ? 0 : this.ctx.countTokens(text);
     const decodeMs = firstAt === null ? 0 : end - firstAt;
     const stats: JobStats = {

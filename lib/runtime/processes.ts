@@ -8,10 +8,13 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Ax650Error } from '../errors';
 import { ManagedChild, reapOrphan, type ExitInfo } from '../supervisor';
+import { groupMembers } from '../supervisor/proc';
+import { connectionOwnedBy } from '../supervisor/socket-owner';
 import { startTokenizerServer, type TokenizerServer } from '../tokenizer/server';
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
 import { execFileSync } from 'node:child_process';
 import { RuntimeLogParser } from './log-parser';
+import { DeadCardScanner } from '../device/dead-card-watch';
 import { pidFilePath, type RuntimeConfig } from './config';
 
 export interface ProcessEventMap {
@@ -19,6 +22,10 @@ export interface ProcessEventMap {
   exit: [which: 'runtime' | 'tokenizer', info: ExitInfo, tail: string];
   progress: [percent: number];
   line: [line: string];
+  /** The AXCL dead-card report appeared anywhere in the runtime's output. */
+  deadCard: [device: number];
+  /** Something the user should fix that does not stop the runtime (e.g. no pid file in a read-only state folder). */
+  warning: [message: string];
 }
 
 export interface LaunchSpec {
@@ -68,6 +75,8 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
         const opts = { modelDir: cfg.modelDir, host: cfg.tokenizerHost, port: cfg.tokenizerPort };
         this.tokenizer = await startTokenizerServer(this.loadedTokenizer ? { ...opts, tokenizer: this.loadedTokenizer } : opts);
         this.loadedTokenizer = this.tokenizer.tokenizer;
+        // Uids (and so sessions that are never evicted) only for the runtime this set started.
+        this.tokenizer.setUidGate((peer) => this.isRuntimeConnection(peer.clientPort, peer.serverPort));
       } catch (e) {
         throw tokenizerError(e, cfg.tokenizerPort);
       }
@@ -89,6 +98,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       env: { PYTHONUNBUFFERED: '1' },
       pidFile,
     });
+    if (child.pidFileProblem) this.emit('warning', child.pidFileProblem);
     this.tokenizerChild = child;
     child.on('line', (line) => this.emit('line', `[tokenizer] ${line}`));
     child.once('exit', (info) => {
@@ -102,6 +112,13 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       if (Date.now() > deadline) throw new Ax650Error('TOKENIZER_FAILED', 'The vendor tokenizer script did not open its port within 60 s.', { tail: child.tail() });
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The connection comes from the runtime process or one it forked; true where /proc cannot tell. */
+  private isRuntimeConnection(clientPort: number, serverPort: number): boolean {
+    const runtime = this.runtime;
+    if (!runtime || runtime.exited) return false;
+    return connectionOwnedBy([...new Set([runtime.pid, ...groupMembers(runtime.pid)])], clientPort, serverPort) ?? true;
   }
 
   /** Spawns the runtime and resolves when it printed `Server running…`; rejects on exit or stall. */
@@ -119,7 +136,13 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       lineBuffered: cfg.lineBuffered,
       pidFile,
     });
+    if (child.pidFileProblem) this.emit('warning', child.pidFileProblem);
     this.runtime = child;
+    const deadCard = new DeadCardScanner();
+    child.on('output', (text) => {
+      const device = deadCard.push(text);
+      if (device !== null) this.emit('deadCard', device);
+    });
     child.on('line', (line) => {
       this.parser.push(line);
       this.emit('line', line);

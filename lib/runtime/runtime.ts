@@ -71,6 +71,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       this.emit('state', this.stateValue, this.info());
     });
     this.procs.on('line', (line) => this.emit('log', line));
+    this.procs.on('warning', (message) => this.emit('warning', message));
     this.procs.on('exit', (which, info, tail) => {
       const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
       this.crash(new Ax650Error('RUNTIME_CRASHED', `The NPU ${which} process ended unexpectedly (${how}).`, { tail }));
@@ -79,9 +80,23 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       if (i.maxTokenLen !== undefined) this.initLimits.maxTokenLen = i.maxTokenLen;
       if (i.prefillMaxTokenNum !== undefined) this.initLimits.prefillMaxTokenNum = i.prefillMaxTokenNum;
     });
-    this.procs.parser.on('deadCard', (device) => {
-      this.fail(new Ax650Error('DEAD_CARD', `The NPU card (PCIe bus ${device}) stopped answering: the driver reports it dead. Only a reboot of the host brings it back; check cooling and power.`, { params: { device }, tail: this.procs.tail() }));
-    });
+    this.procs.on('deadCard', (device) => this.onDeadCard(device));
+  }
+
+  /**
+   * The driver's dead-card report: the running prompt fails with DEAD_CARD at once and the runtime is
+   * not restarted (only a host reboot helps). A prompt that itself contains such a report could be
+   * echoed by the runtime or the model; then the report is not trusted (the kernel-log watch and the
+   * timeouts still apply).
+   */
+  private onDeadCard(device: number): void {
+    const req = this.current?.job.request;
+    const texts = req ? [req.prompt, req.system ?? '', ...(req.messages ?? []).map((m) => m.content)] : [];
+    if (texts.some((t) => /device manager/.test(t) && /is dead/.test(t))) {
+      this.emit('warning', 'A dead-card report appeared while the running prompt contains one; it is ignored.');
+      return;
+    }
+    this.fail(new Ax650Error('DEAD_CARD', `The NPU card (PCIe bus ${device}) stopped answering: the driver reports it dead. Only a reboot of the host brings it back; check cooling and power.`, { params: { device }, tail: this.procs.tail() }));
   }
 
   get state(): RuntimeState {
@@ -248,13 +263,18 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       settle: () => this.maintenance ?? Promise.resolve(),
       wedgeMs: this.cfg.wedgeMs,
       timeouts: this.opts.timeouts ?? DEFAULT_TIMEOUTS,
+      stopBoundMs: this.cfg.stopBoundMs,
+      onStuck: (err) => this.wedged(err),
     });
     this.current = { job, exec };
     this.setState('busy');
     job.markStarted();
     exec.run().finally(() => {
+      // A crash or wedge detaches the job at once; a late end of its run must not touch the next runtime's job.
+      if (this.current?.exec !== exec) return;
       this.current = null;
       job.result.then((r) => this.metrics.record(r.stats.tokensPerSecond, r.stats.ttftMs), () => undefined);
+      if (exec.wedgedError) return this.wedged(exec.wedgedError);
       if (this.stateValue !== 'busy') return;
       this.setState('ready');
       if (this.queue.length === 0 && this.context.kind !== 'fresh' && this.context.kind !== 'conversation') this.resetAhead();
@@ -273,8 +293,9 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
         () => {
           this.context = { kind: 'fresh', system };
         },
-        () => {
+        (e: unknown) => {
           this.context = { kind: 'unknown' };
+          if (toAx650Error(e).code === 'RUNTIME_WEDGED') this.wedged(toAx650Error(e));
         },
       )
       .finally(() => {
@@ -288,11 +309,25 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     else if (this.current?.job === job) this.current.exec.stop('abort');
   }
 
+  /**
+   * The runtime is alive but does not obey: it ignored a stop for stopBoundMs or stayed busy through the
+   * client's retries (a wedged NPU). It is ended and restarted under the restart policy like a crash,
+   * and the queued prompts run on the new process.
+   */
+  private wedged(cause: Ax650Error): void {
+    if (this.stateValue !== 'ready' && this.stateValue !== 'busy' && this.stateValue !== 'resetting') return;
+    this.crash(new Ax650Error('RUNTIME_WEDGED', `The NPU runtime stopped responding: ${cause.message} It was ended and is being restarted.`, { tail: this.procs.tail(), cause }));
+  }
+
   /** A child died or the load failed: tell the running job now, keep the queue, restart with backoff. */
   private crash(err: Ax650Error): void {
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped' || this.stateValue === 'failed' || this.stateValue === 'backoff') return;
     this.lastError = err;
     this.current?.exec.stop('crash', new Ax650Error('RUNTIME_CRASHED', `${err.message} The prompt was not finished.`, { tail: err.tail }));
+    this.current = null;
+    // The old process's client must not poll the next process on the same port.
+    const oldClient = this.client;
+    this.client = null;
     const uptime = this.readyAt ? Date.now() - this.readyAt : 0;
     const decision = this.restartPolicy.onCrash(uptime);
     if (decision.action === 'give-up') {
@@ -301,7 +336,8 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     }
     this.restarts++;
     this.setState('backoff');
-    void this.procs.stop().then(() => this.restartVerdict(), () => this.restartVerdict()).then((verdict) => {
+    void this.procs.stop().then(() => this.restartVerdict(), () => this.restartVerdict()).then(async (verdict) => {
+      await oldClient?.close().catch(() => undefined);
       if (this.stateValue !== 'backoff') return;
       if (verdict) return this.fail(verdict);
       this.backoffTimer = setTimeout(() => {

@@ -136,6 +136,8 @@ export interface RuntimeInfo {
 export interface RuntimeEventMap {
   state: [state: RuntimeState, info: RuntimeInfo];
   log: [line: string];
+  /** A problem that does not stop the runtime but needs the user (e.g. a read-only state folder). */
+  warning: [message: string];
   /** Ready, nothing queued, nothing running, no reset prefill under way: the runtime gets no requests now. */
   idle: [];
 }
