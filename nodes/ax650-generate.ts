@@ -112,7 +112,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       if (cmd.kind === 'reset') {
-        if (cmd.conversation) runtime.conversations.delete(cmd.conversation);
+        if (cmd.conversation) runtime.forgetConversation(cmd.conversation);
         done();
         return;
       }

@@ -5,9 +5,9 @@
  * timeouts) and into stats. A context-full answer is retried once in a fresh context.
  */
 import { Ax650Error, toAx650Error } from '../errors';
-import type { ContextContent, ConversationStore } from './context-tracker';
+import type { ContextContent, Conversation, ConversationStore } from './context-tracker';
 import { ThinkFilter } from './think-filter';
-import { normalizeHistory, type FitResult } from './conversation-fit';
+import { contextFullError, normalizeHistory, type FitResult } from './conversation-fit';
 import type { Job } from './job';
 import type { ChatMessage, DoneReason, JobResult, JobStats } from './types';
 
@@ -66,6 +66,8 @@ interface Plan {
   conversation: string | null;
   /** The history came with the job (msg.messages, /api/chat): always restored. */
   transcript: boolean;
+  /** The stored conversation this turn continues; a msg.reset during the turn replaces it. */
+  stored: Conversation | null;
 }
 
 export class JobExecution {
@@ -155,8 +157,11 @@ export class JobExecution {
         emitVisible(filter ? filter.push(d) : d);
       });
       if (outcome.reason === 'context-full' && !this.stopReason) {
+        // Only when the fit could not see the limits: the history goes, the conversation and this turn stay.
         stats.contextReset = true;
-        if (plan.conversation) ctx.conversations.delete(plan.conversation);
+        if (plan.history && plan.history.length > 0) stats.truncatedTurns = (stats.truncatedTurns ?? 0) + Math.ceil(plan.history.length / 2);
+        plan.history = plan.history ? [] : null;
+        if (plan.conversation && !plan.transcript) ctx.conversations.setTurns(plan.conversation, []);
         ctx.setContext({ kind: 'unknown' });
         stats.resetMs = (stats.resetMs ?? 0) + (await ctx.client.reset(plan.system, { signal: this.ctl.signal })).prefillMs;
         outcome = await this.generateOnce(plan.prompt, (d) => {
@@ -218,13 +223,13 @@ export class JobExecution {
       const last = rest[rest.length - 1];
       const prompt = last && last.role === 'user' ? last.content : req.prompt;
       const history = normalizeHistory(last && last.role === 'user' ? rest.slice(0, -1) : rest);
-      return { prompt, system: sys?.content ?? req.system ?? this.ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true };
+      return { prompt, system: sys?.content ?? req.system ?? this.ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true, stored: null };
     }
     if (req.conversation) {
       const conv = this.ctx.conversations.getOrCreate(req.conversation, req.system ?? this.ctx.defaultSystem);
-      return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false };
+      return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false, stored: conv };
     }
-    return { prompt: req.prompt, system: req.system ?? this.ctx.defaultSystem, history: null, conversation: null, transcript: false };
+    return { prompt: req.prompt, system: req.system ?? this.ctx.defaultSystem, history: null, conversation: null, transcript: false, stored: null };
   }
 
   /**
@@ -237,18 +242,21 @@ export class JobExecution {
     await ctx.settle();
     if (this.stopReason) return 0;
     let mustReset = plan.transcript;
-    if (plan.history) {
-      const fit = ctx.fit(plan.system, plan.history, plan.prompt, this.job.request.maxTokens);
-      if (fit && fit.droppedTurns > 0) {
-        stats.truncatedTurns = fit.droppedTurns;
-        plan.history = fit.turns;
-        if (plan.conversation) ctx.conversations.setTurns(plan.conversation, fit.turns);
-        mustReset = true;
-      }
+    // Both of the runtime's rules (lib/runtime/conversation-fit.ts): oldest exchanges go first, the turn itself is refused only if it cannot fit alone.
+    const fit = ctx.fit(plan.system, plan.history ?? [], plan.prompt, this.job.request.maxTokens);
+    if (fit && !fit.fits) throw contextFullError(fit);
+    if (fit && plan.history && fit.droppedTurns > 0) {
+      stats.truncatedTurns = fit.droppedTurns;
+      stats.truncatedTokens = fit.droppedTokens;
+      plan.history = fit.turns;
+      if (plan.conversation && !plan.transcript) ctx.conversations.setTurns(plan.conversation, fit.turns);
+      mustReset = true;
     }
     const now = ctx.getContext();
     if (!mustReset && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
-    if (!mustReset && !plan.conversation && !plan.history && now.kind === 'fresh' && now.system === plan.system) return 0;
+    // A fresh context with the right system prompt serves any turn that starts from no history (the reset ahead prepared it).
+    const fromNothing = plan.history === null || (plan.history.length === 0 && !stats.truncatedTurns);
+    if (fromNothing && now.kind === 'fresh' && now.system === plan.system) return 0;
     if (plan.history && plan.history.length > 0) {
       if (ctx.restoreHistory) ctx.restoreHistory(plan.history);
       else {
@@ -277,7 +285,9 @@ export class JobExecution {
       ctx.setContext({ kind: 'unknown' });
       return;
     }
-    if (plan.conversation && this.stopReason !== 'crash') {
+    // A msg.reset of this conversation while the turn ran: the turn belongs to the forgotten history.
+    const forgotten = plan.stored !== null && ctx.conversations.get(plan.conversation ?? '') !== plan.stored;
+    if (plan.conversation && this.stopReason !== 'crash' && !forgotten) {
       // The runtime keeps even a stopped reply as last_reply (reference §1.6), so the history does too.
       if (plan.transcript) ctx.conversations.setTurns(plan.conversation, plan.history ?? [], plan.system);
       ctx.conversations.addTurn(plan.conversation, plan.prompt, stripThink(raw));

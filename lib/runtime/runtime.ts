@@ -131,7 +131,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
 
   submit(request: JobRequest): JobHandle {
     validateRequest(request);
-    this.tools?.checkFits(request.prompt);
+    this.tools?.checkFits(request.messages?.find((m) => m.role === 'system')?.content ?? request.system ?? this.cfg.systemPrompt, request.prompt);
     if (this.stateValue === 'failed') {
       throw new Ax650Error('RUNTIME_FAILED', `The NPU runtime has failed and is not restarting: ${this.lastError?.message ?? 'see the log'}. Fix the cause and redeploy.`, { tail: this.lastError?.tail });
     }
@@ -143,6 +143,19 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     if (this.stateValue === 'stopped') this.start().catch(() => undefined);
     queueMicrotask(() => this.pump());
     return job;
+  }
+
+  /**
+   * msg.reset: forgets a conversation. When the runtime's context holds it, that context goes too:
+   * reset at once when the NPU is idle, otherwise before the next job (which then never continues it).
+   */
+  forgetConversation(key: string): boolean {
+    const had = this.conversations.delete(key);
+    if (this.context.kind === 'conversation' && this.context.key === key) {
+      this.context = { kind: 'unknown' };
+      if (!this.current && !this.maintenance && this.queue.length === 0 && this.stateValue === 'ready') this.resetAhead();
+    }
+    return had;
   }
 
   cancelOwner(owner: string): number {

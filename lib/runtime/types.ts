@@ -85,8 +85,10 @@ export interface JobStats {
   resetMs?: number;
   /** The context was full: it was reset and the prompt retried once in a fresh context. */
   contextReset?: boolean;
-  /** Oldest conversation turns dropped so the history fits the context. */
+  /** Oldest conversation exchanges (a user turn and its reply) dropped so the history fits the context. */
   truncatedTurns?: number;
+  /** Context tokens those exchanges took. */
+  truncatedTokens?: number;
   /** The conversation's history could not be restored (vendor tokenizer): it started afresh. */
   historyDropped?: boolean;
 }

@@ -39,11 +39,12 @@ function groupAlive(pid: number): boolean {
   }
 }
 
-export async function openBrowser(executablePath: string): Promise<TestBrowser> {
+/** `extraArgs`: more Chromium switches, e.g. `--host-resolver-rules` to give loopback servers other names. */
+export async function openBrowser(executablePath: string, extraArgs: readonly string[] = []): Promise<TestBrowser> {
   const server: BrowserServer = await chromium.launchServer({
     executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
   const pid = server.process().pid;
   if (pid === undefined) throw new Error('chromium started without a pid');
