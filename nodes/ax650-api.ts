@@ -82,7 +82,7 @@ export default function register(RED: NodeAPI): void {
 
     const show = (_s: unknown, info: RuntimeInfo): void => {
       if (!server) return;
-      const rt = runtimeStatus(RED, info);
+      const rt = runtimeStatus(RED, info, runtime.cfg.simulator);
       const address = server.url.replace(/^http:\/\//, '');
       status.set({ fill: rt.fill, shape: rt.shape, text: RED._('ax650-api.status.listening', { address, state: rt.text ?? info.state }) }, info.state === 'failed');
     };

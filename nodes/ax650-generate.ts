@@ -88,7 +88,7 @@ export default function register(RED: NodeAPI): void {
     runtimeNode.register(node);
 
     const showRuntime = (_s: unknown, info: RuntimeInfo) => {
-      if (jobs.size === 0) status.set(runtimeStatus(RED, info), info.state === 'failed');
+      if (jobs.size === 0) status.set(runtimeStatus(RED, info, runtime.cfg.simulator), info.state === 'failed');
     };
     runtime.on('state', showRuntime);
     showRuntime(runtime.state, runtime.info());

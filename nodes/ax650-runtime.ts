@@ -142,11 +142,17 @@ export default function register(RED: NodeAPI): void {
 
     const status = new StatusThrottle<NodeStatus>((s) => node.status(s), 500);
     let lastState: RuntimeState = 'stopped';
+    // busy → ready after every reply is not a new load: readiness is logged once per load (readyAt changes per load).
+    let loggedReadyAt: number | null = null;
     runtime.on('state', (state: RuntimeState, info: RuntimeInfo) => {
-      status.set(runtimeStatus(RED, info), state === 'failed');
+      status.set(runtimeStatus(RED, info, runtime.cfg.simulator), state === 'failed');
       if (state === lastState) return;
       lastState = state;
-      if (state === 'ready') node.log(RED._('ax650-runtime.log.ready', { ms: info.readyAt && info.startedAt ? info.readyAt - info.startedAt : 0 }));
+      if (state === 'ready' && info.readyAt !== loggedReadyAt) {
+        loggedReadyAt = info.readyAt;
+        const ms = info.readyAt && info.startedAt ? info.readyAt - info.startedAt : 0;
+        node.log(RED._(runtime.cfg.simulator ? 'ax650-runtime.log.ready-simulator' : 'ax650-runtime.log.ready', { ms }));
+      }
       if ((state === 'failed' || state === 'backoff') && info.lastError) {
         const err = runtime.info().lastError;
         node.error(RED._('ax650-runtime.log.' + state, { code: err?.code ?? '', message: err?.message ?? '' }));

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     // listen() failing (port taken) falls through to the normal teardown: exit 0, no message.
     void shutdown();
   });
-  api.server.listen(cfg.port, '0.0.0.0', () => {
+  api.server.listen(cfg.port, cfg.bind, () => {
     onSigint = () => {
       onSigint = () => undefined;
       api.server.close();

@@ -2,6 +2,7 @@
  * The simulator's knobs. The real binary rejects unknown flags, so everything the vendor binary
  * does not have comes from the environment (documented in simulator/README.md).
  */
+import { isIP } from 'node:net';
 
 export type HangMode = 'load' | 'generate' | 'wedge';
 export type InitFailMode = 'axmodel' | 'post' | 'embed' | 'axcl';
@@ -9,6 +10,8 @@ export type DeadCardMode = 'load' | 'generate' | 'glued';
 
 export interface SimConfig {
   port: number;
+  /** Address the HTTP API listens on: loopback unless AX650_SIM_BIND asks for the real binary's 0.0.0.0. */
+  bind: string;
   tokensPerSec: number;
   prefillMsPerToken: number;
   loadMs: number;
@@ -36,6 +39,8 @@ export interface SimConfig {
 /** Defaults of every knob as strings, so tests can spread and override them into a child env. */
 export const simulatorEnvDefaults: Readonly<Record<string, string>> = Object.freeze({
   AX650_SIM_PORT: '8000',
+  // The real binary binds 0.0.0.0 (reference §1.4); a simulator on a laptop has no business on the network.
+  AX650_SIM_BIND: '127.0.0.1',
   AX650_SIM_TOKENS_PER_SEC: '4.5',
   // ttft 1339 ms for a 27-token turn on a Pi 5 (Qwen3-4B README): the NPU always runs whole
   // 128-token prefill chunks, so the cost is per padded token: 1339 / 128 ≈ 10.46 ms.
@@ -87,8 +92,11 @@ export function readSimConfig(env: NodeJS.ProcessEnv): SimConfig {
   if (contextFull !== undefined && contextFull !== '' && contextFull !== 'wedge' && contextFull !== 'fixed') {
     throw new Error(`AX650_SIM_CONTEXT_FULL must be wedge or fixed, got ${JSON.stringify(contextFull)}`);
   }
+  const bind = env['AX650_SIM_BIND'] || simulatorEnvDefaults['AX650_SIM_BIND']!;
+  if (!isIP(bind)) throw new Error(`AX650_SIM_BIND must be an IP address such as 127.0.0.1 or 0.0.0.0, got ${JSON.stringify(bind)}`);
   return {
     port: num(env, 'AX650_SIM_PORT', 1),
+    bind,
     tokensPerSec: num(env, 'AX650_SIM_TOKENS_PER_SEC', 0.001),
     prefillMsPerToken: num(env, 'AX650_SIM_PREFILL_MS_PER_TOKEN', 0),
     loadMs: num(env, 'AX650_SIM_LOAD_MS', 0),

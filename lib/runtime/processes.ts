@@ -13,6 +13,7 @@ import { connectionOwnedBy } from '../supervisor/socket-owner';
 import { startTokenizerServer, type TokenizerServer } from '../tokenizer/server';
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
 import { execFileSync } from 'node:child_process';
+import { loadFailureCause } from './load-cause';
 import { RuntimeLogParser } from './log-parser';
 import { DeadCardScanner } from '../device/dead-card-watch';
 import { pidFilePath, type RuntimeConfig } from './config';
@@ -167,7 +168,10 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       };
       const onExit = (info: ExitInfo) => {
         cleanup();
-        reject(new Ax650Error('RUNTIME_CRASHED', `The runtime exited while loading the model (${describeExit(info)}).`, { tail: child.tail() }));
+        const tail = child.tail();
+        const cause = loadFailureCause(tail);
+        const params = { exit: describeExit(info), ...(cause === null ? {} : { cause }) };
+        reject(new Ax650Error('RUNTIME_CRASHED', `The runtime exited while loading the model (${params.exit})${cause === null ? '' : `: ${cause}`}.`, { tail, params }));
       };
       const cleanup = () => {
         settled = true;

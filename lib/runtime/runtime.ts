@@ -344,7 +344,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     const uptime = this.readyAt ? Date.now() - this.readyAt : 0;
     const decision = this.restartPolicy.onCrash(uptime);
     if (decision.action === 'give-up') {
-      this.fail(new Ax650Error('RUNTIME_FAILED', `${err.message} Not restarting: ${decision.reason}.`, { tail: err.tail }));
+      this.fail(new Ax650Error('RUNTIME_FAILED', `${err.message} Not restarting: ${decision.reason}.`, { tail: err.tail, params: err.params }));
       return;
     }
     this.restarts++;
@@ -378,7 +378,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     this.current?.exec.stop('crash', err);
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.setState('failed');
-    const failed = new Ax650Error(err.code === 'RUNTIME_FAILED' ? 'RUNTIME_FAILED' : err.code, err.message, { tail: err.tail });
+    const failed = new Ax650Error(err.code === 'RUNTIME_FAILED' ? 'RUNTIME_FAILED' : err.code, err.message, { tail: err.tail, params: err.params });
     for (const job of this.queue.drain()) job.fail(failed);
     void this.procs.stop();
   }

@@ -11,6 +11,15 @@ import { repoRoot } from '../helpers/node-red-process';
 
 export const artifactsDir = path.join(repoRoot, 'test-artifacts');
 
+/** The README's pictures (docs/img), rewritten by the browser tests when AX650_SCREENSHOTS=1 so they stay current. */
+export const docsImageDir = path.join(repoRoot, 'docs', 'img');
+
+export async function docsScreenshot(page: Page, name: string): Promise<void> {
+  if (process.env.AX650_SCREENSHOTS !== '1') return;
+  mkdirSync(docsImageDir, { recursive: true });
+  await page.screenshot({ path: path.join(docsImageDir, `${name}.png`) });
+}
+
 export const SKIP_NO_CHROMIUM = 'chromium is not installed (apt-get install chromium; CI does this): browser tests skipped';
 
 export function chromiumPath(): string | null {
