@@ -5,7 +5,7 @@
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { simulatorLauncher } from '../../lib/runtime/launcher';
+import { simulatorLauncher } from '../../simulator/provider';
 import type { RuntimeLauncher } from '../../lib/runtime/processes';
 import { SIM_BINARY_NAME } from '../../simulator/model-dir';
 
