@@ -8,6 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -117,6 +118,11 @@ test(`packed tarball installed with --omit=dev --engine-strict runs example ${EX
       assert.equal(set.enabled, true, `${set.name} enabled`);
     }
     assert.doesNotMatch(nr.output(), /\[error\]/, nr.output());
+
+    // The check command is installed with the package and loads without dev dependencies.
+    const help = spawnSync(path.join(pack.userDir, 'node_modules', '.bin', 'ax650-check'), ['--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, `${help.error?.message ?? ''}${help.stderr}`);
+    assert.match(help.stderr, /^usage: ax650-check/);
   } finally {
     await nr?.stop();
     // Listed before the folder goes: a process left running would still name it.
