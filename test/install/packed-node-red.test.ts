@@ -76,6 +76,10 @@ async function waitFor<T>(what: string, ms: number, probe: () => T | undefined, 
 
 test(`packed tarball installed with --omit=dev --engine-strict runs example ${EXAMPLE} on Node-RED ${nodeRedVersion()} (Node ${process.versions.node})`, async () => {
   const pack = packAndInstall();
+  // The tarball holds only what runs, and the licence text.
+  assert.deepEqual(pack.files.filter((f) => /^dist\/(test|bench)\/|\.map$/.test(f)), [], 'no compiled test, benchmark or source map in the tarball');
+  assert.ok(pack.files.includes('LICENSE'), `LICENSE in the tarball: ${pack.files.join(' ')}`);
+  assert.match(readFileSync(path.join(pack.installed, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
   let nr: Awaited<ReturnType<typeof startNodeRed>> | undefined;
   let seen: number[] = [];
   let left: ReturnType<typeof processesUnder> = [];
