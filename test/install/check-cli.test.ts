@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, unlink } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { simulatorTestEnv } from '../../simulator/env';
@@ -80,3 +81,37 @@ test('ax650-check with a wrong option exits 2 with the usage', async () => {
   assert.equal(run.code, 2);
   assert.match(run.stderr, /unknown option --frobnicate\nusage: ax650-check/);
 });
+
+test('ax650-check --hardware reports the card and its CMM from axcl-smi (a vendor-layout folder whose binary execs the simulator, the fake axcl-smi on PATH)', async (t) => {
+  if (!(await portFree(8000))) {
+    t.skip('port 8000 is taken on this machine (the vendor runtime always listens there)');
+    return;
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-check-hw-'));
+  try {
+    await createSimModelDir(path.join(dir, 'model'), { axmodelNum: 3 });
+    await mkdir(path.join(dir, 'bin'));
+    await symlink(path.join(repoRoot, 'dist', 'test', 'fixtures', 'axcl', 'axcl-smi'), path.join(dir, 'bin', 'axcl-smi'));
+    const run = await check(['--hardware', '--binary', 'main_api_axcl_aarch64', path.join(dir, 'model')], {
+      PATH: `${path.join(dir, 'bin')}${path.delimiter}${process.env['PATH'] ?? ''}`,
+      AX650_SIM_TOKENS_PER_SEC: '40',
+    });
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /mode\s+hardware$/m);
+    assert.match(run.stdout, /axcl-smi\s+axcl-smi V3\.4\.0\S*, driver V3\.4\.0\S*, 1 card\(s\)/);
+    assert.match(run.stdout, /card 0\s+AX650N, firmware V3\.4\.0, PCIe 0000:01:00\.0/);
+    assert.match(run.stdout, /CMM card 0\s+used 6348 MiB of \d+ MiB/);
+    assert.match(run.stdout, /^Result: PASS$/m);
+    assert.deepEqual(processesUnder(path.join(dir, 'model')), [], 'nothing left running');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+  });
+}
