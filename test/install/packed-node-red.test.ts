@@ -8,6 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -75,6 +76,10 @@ async function waitFor<T>(what: string, ms: number, probe: () => T | undefined, 
 
 test(`packed tarball installed with --omit=dev --engine-strict runs example ${EXAMPLE} on Node-RED ${nodeRedVersion()} (Node ${process.versions.node})`, async () => {
   const pack = packAndInstall();
+  // The tarball holds only what runs, and the licence text.
+  assert.deepEqual(pack.files.filter((f) => /^dist\/(test|bench)\/|\.map$/.test(f)), [], 'no compiled test, benchmark or source map in the tarball');
+  assert.ok(pack.files.includes('LICENSE'), `LICENSE in the tarball: ${pack.files.join(' ')}`);
+  assert.match(readFileSync(path.join(pack.installed, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
   let nr: Awaited<ReturnType<typeof startNodeRed>> | undefined;
   let seen: number[] = [];
   let left: ReturnType<typeof processesUnder> = [];
@@ -117,6 +122,11 @@ test(`packed tarball installed with --omit=dev --engine-strict runs example ${EX
       assert.equal(set.enabled, true, `${set.name} enabled`);
     }
     assert.doesNotMatch(nr.output(), /\[error\]/, nr.output());
+
+    // The check command is installed with the package and loads without dev dependencies.
+    const help = spawnSync(path.join(pack.userDir, 'node_modules', '.bin', 'ax650-check'), ['--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, `${help.error?.message ?? ''}${help.stderr}`);
+    assert.match(help.stderr, /^usage: ax650-check/);
   } finally {
     await nr?.stop();
     // Listed before the folder goes: a process left running would still name it.

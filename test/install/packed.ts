@@ -39,6 +39,8 @@ export interface PackedInstall {
   /** Where the package landed. */
   installed: string;
   tarball: string;
+  /** What the tarball holds, as npm pack listed it. */
+  files: string[];
   /** Removes the tarball and the user folder. */
   cleanup(): void;
 }
@@ -49,7 +51,7 @@ export function packAndInstall(): PackedInstall {
   const cleanup = (): void => rmSync(root, { recursive: true, force: true });
   try {
     // --ignore-scripts: pack the dist/ this test runs from, without rebuilding it under the running suite.
-    const packed = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', root], repoRoot)) as Array<{ filename: string }>;
+    const packed = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', root], repoRoot)) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const tarball = path.join(root, path.basename(packed[0]!.filename));
     const userDir = path.join(root, 'user');
     mkdirSync(userDir);
@@ -60,7 +62,7 @@ export function packAndInstall(): PackedInstall {
     npm(['install', '--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict', '--prefer-offline', tarball], userDir);
     const installed = path.join(userDir, 'node_modules', ...PKG_NAME.split('/'));
     if (!existsSync(path.join(installed, 'package.json'))) throw new Error(`npm install put no ${PKG_NAME} into ${userDir}/node_modules`);
-    return { userDir, installed, tarball, cleanup };
+    return { userDir, installed, tarball, files: packed[0]!.files.map((f) => f.path), cleanup };
   } catch (e) {
     cleanup();
     throw e;
