@@ -35,6 +35,8 @@ interface RuntimeDef extends NodeDef {
   queueLimit?: string | number;
   loadStallSec?: string | number;
   maxCrashes?: string | number;
+  /** Seconds a stop may take before the runtime is taken for wedged and restarted. */
+  stopBoundSec?: string | number;
   modelName?: string;
   /** JSON object of runtime flag overrides, e.g. {"axmodel_num":"36"}. */
   flags?: string;
@@ -113,6 +115,8 @@ export default function register(RED: NodeAPI): void {
       tokenizerPort: settings.tokenizerPort ?? 12345,
     });
     cfg.restart.maxCrashes = settings.maxCrashes ?? cfg.restart.maxCrashes;
+    const stopBoundSec = Number(cfgDef.stopBoundSec);
+    if (cfgDef.stopBoundSec !== undefined && cfgDef.stopBoundSec !== '' && Number.isFinite(stopBoundSec) && stopBoundSec > 0) cfg.stopBoundMs = Math.round(stopBoundSec * 1000);
     const deadCard = new DeadCardWatch(parseKernelLogSetting(cfgDef.kernelLog));
     const runtime = new Runtime(cfg, {
       // The node layer chooses the simulator; lib/ only knows the SimulatorProvider interface.
@@ -121,7 +125,7 @@ export default function register(RED: NodeAPI): void {
         if (settingsError) throw toAx650Error(settingsError, 'CONFIG_INVALID');
         const resolved = await resolveRuntimeConfig(settings, simulatorProvider);
         releaseRuntimePort(c.runtimePort, node.id);
-        Object.assign(c, { ...resolved, queueLimit: c.queueLimit, restart: c.restart });
+        Object.assign(c, { ...resolved, queueLimit: c.queueLimit, restart: c.restart, stopBoundMs: c.stopBoundMs });
         claimRuntimePort(c.runtimePort, node.id);
         await runPreflight(c);
         if (deadCard.appliesTo(c)) await deadCard.mark();

@@ -77,10 +77,10 @@ export class DeadCardScanner {
 
   /** The device number when this chunk completes a report, else null. */
   push(text: string): number | null {
-    this.window = (this.window + text).slice(-WINDOW_CHARS);
-    const m = DEAD_CARD_MARKER.exec(this.window);
-    if (!m) return null;
-    this.window = this.window.slice(m.index + m[0].length);
-    return Number(m[1]);
+    // The whole chunk is searched (it may be far longer than the window); only the carry-over is bounded.
+    const hay = this.window + text;
+    const m = DEAD_CARD_MARKER.exec(hay);
+    this.window = (m ? hay.slice(m.index + m[0].length) : hay).slice(-WINDOW_CHARS);
+    return m ? Number(m[1]) : null;
   }
 }

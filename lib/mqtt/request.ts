@@ -56,11 +56,20 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
   return v;
 }
 
+/** Longer ids are refused: a requester's id is echoed in every reply and kept for de-duplication. */
+export const MAX_REQUEST_ID_LENGTH = 256;
+
 function requestId(body: Record<string, unknown> | null): string | undefined {
   const v = body?.id;
-  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'string' && v !== '' && v.length <= MAX_REQUEST_ID_LENGTH) return v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return undefined;
+}
+
+function overlongId(body: Record<string, unknown> | null): Ax650Error | null {
+  const v = body?.id;
+  if (typeof v !== 'string' || v.length <= MAX_REQUEST_ID_LENGTH) return null;
+  return bad(`id must be at most ${MAX_REQUEST_ID_LENGTH} characters, got ${v.length}; the reply carries a new id instead.`, 'id');
 }
 
 /**
@@ -158,6 +167,8 @@ export function parsePrompt(msg: IncomingPrompt, receivedAt: number = Date.now()
   if (decodeError || !decoded) return fail(decodeError ?? bad('The payload could not be read.', 'payload'));
   if (reply.refusal) return fail(reply.refusal);
   if (decoded.jsonError !== null) return fail(bad(`The payload is not valid JSON: ${decoded.jsonError}`, 'payload'));
+  const idError = overlongId(body);
+  if (idError) return fail(idError);
   const expiry = msg.messageExpiryInterval;
   const notAfter = expiry !== undefined && expiry > 0 ? receivedAt + expiry * 1000 : undefined;
   try {

@@ -23,6 +23,10 @@ test('the scanner finds the report glued to text and split at every possible poi
     assert.deepEqual(found, [1], `cut at ${cut}`);
   }
   assert.equal(new DeadCardScanner().push('The robot said: device 2 is dead\n'), null, 'prose is not a report');
+  // The rest of the report (the allocation dump) often comes in the same read, far longer than the carry-over.
+  const long = new DeadCardScanner();
+  assert.equal(long.push('Echo: hello[2026-03-01 10:00:00.123][4242][W][devi'), null);
+  assert.equal(long.push(`ce manager][listen][292]: device 1 is dead\n${'[2026-03-01 10:00:00.124][4242][C][device][print][20]: [0x14c000000] : 0x19f0000 bytes\n'.repeat(40)}`), 1);
 });
 
 test('a dead-card report glued to token text fails the prompt with DEAD_CARD at once; no restart, no process left', async () => {
