@@ -2,7 +2,7 @@
  * Who may use the facade from a web browser, decided before any route runs (Ollama's model: its
  * CORS middleware with OLLAMA_ORIGINS, and its allowed-hosts check against DNS rebinding).
  * - Origin: a request carrying a foreign `Origin` is refused (403). Allowed: pages on this host
- *   (localhost, 127.0.0.1, [::1], 0.0.0.0, any port), app-like schemes (app://, file://, tauri://,
+ *   (localhost, 127.0.0.1, [::1], 0.0.0.0, this machine's name, any port), app-like schemes (app://, file://, tauri://,
  *   vscode-webview://, vscode-file://) and the origins the node allows (`*` wildcards).
  * - Host: a `Host` that is not an IP address, a loopback name (localhost, *.localhost), the bound
  *   address or this machine's name is refused (403): a page whose name was re-pointed at this
@@ -44,7 +44,11 @@ export function parseList(text: string | undefined): string[] {
  */
 export function globPattern(pattern: string): RegExp {
   if (pattern === '*') return /^/;
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^./:]*')}$`, 'i');
+  return new RegExp(`^${pattern.split('*').map(escapeRe).join('[^./:]*')}$`, 'i');
+}
+
+function escapeRe(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function hostName(header: string): string {
@@ -60,8 +64,11 @@ export class Access {
   private readonly hostPatterns: RegExp[];
 
   constructor(policy: AccessPolicy, boundHost: string) {
-    this.origins = [...DEFAULT_ORIGINS, ...(policy.origins ?? []).map(globPattern)];
     const me = hostname().toLowerCase();
+    // Pages served by this machine under its own name (the Node-RED dashboard at http://<name>.local:1880).
+    const own = [me, `${me}.local`, boundHost.toLowerCase()].filter((h) => h !== '' && h !== '0.0.0.0' && h !== '::');
+    const ownOrigins = own.map((h) => new RegExp(`^https?://${escapeRe(h)}(:\\d+)?$`, 'i'));
+    this.origins = [...DEFAULT_ORIGINS, ...ownOrigins, ...(policy.origins ?? []).map(globPattern)];
     this.hosts = [boundHost.toLowerCase(), me, `${me}.local`];
     this.hostPatterns = (policy.hosts ?? []).map(globPattern);
   }

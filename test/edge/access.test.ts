@@ -21,10 +21,10 @@ const statusOf = (headers: Record<string, string>): number => {
 };
 
 test('origins: this machine on any port, app schemes and the listed ones; a * is one name part, never a lookalike', () => {
-  for (const o of ['http://localhost', 'http://localhost:1880', 'https://127.0.0.1:8443', 'http://[::1]:3000', 'app://obsidian.md', 'https://chat.example.com', 'http://192.168.1.20:8080']) {
+  for (const o of ['http://localhost', 'http://localhost:1880', 'https://127.0.0.1:8443', 'http://[::1]:3000', 'app://obsidian.md', 'https://chat.example.com', 'http://192.168.1.20:8080', `http://${hostname()}.local:1880`]) {
     assert.equal(access.originAllowed(o), true, o);
   }
-  for (const o of ['null', 'https://evil.example', 'http://localhost.evil.example', 'http://127.0.0.1.evil.example', 'https://chat.example.com.evil.example', 'http://192.168.1.evil.example:8080', 'http://192.168.1.20:8081']) {
+  for (const o of ['null', 'https://evil.example', 'http://localhost.evil.example', 'http://127.0.0.1.evil.example', 'https://chat.example.com.evil.example', 'http://192.168.1.evil.example:8080', 'http://192.168.1.20:8081', `http://${hostname()}.evil.example`]) {
     assert.equal(access.originAllowed(o), false, o);
   }
 });
