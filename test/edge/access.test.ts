@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { Access } from '../../lib/ollama/access';
+import { listenSettings } from '../../nodes/ax650-api';
 
 const access = new Access({ origins: ['https://chat.example.com', 'http://192.168.1.*:8080'], hosts: ['*.lan', 'robot.example.com'] }, '127.0.0.1');
 const request = (headers: Record<string, string>, method = 'POST'): IncomingMessage => ({ method, headers } as unknown as IncomingMessage);
@@ -48,4 +49,14 @@ test('a POST from a browser (Origin or Sec-Fetch-Site) must be JSON; a script\'s
   assert.equal(statusOf({ ...host, 'sec-fetch-mode': 'cors', 'content-type': 'text/plain;charset=UTF-8' }), 200, "Node's fetch");
   assert.equal(statusOf({ host: 'attacker.example', origin: 'http://localhost:1880', 'content-type': 'application/json' }), 403, 'the Host is checked first');
   assert.deepEqual(access.admit(request({ ...host, origin: 'https://chat.example.com' }, 'GET')), { 'Access-Control-Allow-Origin': 'https://chat.example.com', Vary: 'Origin' });
+});
+
+test('the node refuses allowed origins and hosts it could never match, naming the entry', () => {
+  assert.deepEqual(listenSettings({ id: 'a', type: 'ax650-api', runtime: 'rt', origins: ' https://chat.example.com,  http://192.168.1.*:8080 ', hosts: 'robot.lan *.lan' }).access, {
+    origins: ['https://chat.example.com', 'http://192.168.1.*:8080'],
+    hosts: ['robot.lan', '*.lan'],
+  });
+  assert.throws(() => listenSettings({ id: 'a', type: 'ax650-api', runtime: 'rt', origins: 'chat.example.com' }), /allowed origin "chat\.example\.com" must look like/);
+  assert.throws(() => listenSettings({ id: 'a', type: 'ax650-api', runtime: 'rt', origins: 'https://chat.example.com/app' }), /no path/);
+  assert.throws(() => listenSettings({ id: 'a', type: 'ax650-api', runtime: 'rt', hosts: 'http://robot.lan:80' }), /allowed host "http:\/\/robot\.lan:80" must be a host name/);
 });
