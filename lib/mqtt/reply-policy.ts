@@ -4,7 +4,7 @@
  * unchecked it lets any requester write wherever that account may: the bridge's own retained status,
  * another bridge's prompt topic, a robot's command topic. The policy:
  * - never the bridge's own topics: its presence topics (`<base>/status`, `<base>/health`) and any
- *   topic its prompt filter matches (a reply there would be taken as a prompt);
+ *   topic its prompt filter matches (a reply there would land among the prompts of every bridge and client on it);
  * - never a `$` topic (reserved for the broker, MQTT 5 §4.7.2);
  * - with a reply prefix configured, only that prefix or topics under it (`reply` allows `reply/7/a`).
  * A refused topic is a BAD_INPUT answered on the default topic `<prompt topic>/response`.
@@ -50,6 +50,11 @@ export function createReplyPolicy(o: ReplyPolicyOptions): ReplyPolicy {
     });
   }
   const prefix = raw === '' ? null : raw;
+  if (prefix !== null && topicMatches(o.promptTopic, `${prefix}/reply`)) {
+    throw new Ax650Error('CONFIG_INVALID', `The reply prefix "${prefix}" lies inside the prompt topic "${o.promptTopic}": replies there would arrive as prompts. Choose a prefix outside it.`, {
+      params: { field: 'replyPrefix' },
+    });
+  }
   const refused = (topic: string, field: string, why: string): Ax650Error =>
     new Ax650Error('BAD_INPUT', `The reply topic "${topic}" is not allowed: ${why}. The error is answered on the default reply topic instead.`, { params: { field, topic } });
   return {

@@ -2,7 +2,7 @@
  * Who may use the facade from a web browser, decided before any route runs (Ollama's model: its
  * CORS middleware with OLLAMA_ORIGINS, and its allowed-hosts check against DNS rebinding).
  * - Origin: a request carrying a foreign `Origin` is refused (403). Allowed: pages on this host
- *   (localhost, 127.0.0.1, [::1], 0.0.0.0, any port), app-like schemes (app://, file://, tauri://,
+ *   (localhost, 127.0.0.1, [::1], 0.0.0.0, this machine's name, any port), app-like schemes (app://, file://, tauri://,
  *   vscode-webview://, vscode-file://) and the origins the node allows (`*` wildcards).
  * - Host: a `Host` that is not an IP address, a loopback name (localhost, *.localhost), the bound
  *   address or this machine's name is refused (403): a page whose name was re-pointed at this
@@ -24,13 +24,10 @@ export interface AccessPolicy {
   hosts?: readonly string[];
 }
 
+/** Pages on this machine (any port) and the app-like schemes Ollama allows by default. */
 const DEFAULT_ORIGINS = [
-  ...['localhost', '127.0.0.1', '[::1]', '0.0.0.0'].flatMap((h) => [`http://${h}`, `https://${h}`, `http://${h}:*`, `https://${h}:*`]),
-  'app://*',
-  'file://*',
-  'tauri://*',
-  'vscode-webview://*',
-  'vscode-file://*',
+  /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0)(:\d+)?$/i,
+  /^(app|file|tauri|vscode-webview|vscode-file):\/\/[^/]*$/i,
 ];
 
 const ALLOW_METHODS = 'GET, HEAD, POST, OPTIONS';
@@ -41,10 +38,17 @@ export function parseList(text: string | undefined): string[] {
   return (text ?? '').split(/[\s,]+/).map((s) => s.trim()).filter((s) => s !== '');
 }
 
-function globMatch(pattern: string, value: string): boolean {
-  if (pattern === '*') return true;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-  return re.test(value);
+/**
+ * `*` alone matches everything; inside a pattern it stands for one name part or a port, so that
+ * `http://192.168.1.*:8080` does not also admit a page at `http://192.168.1.attacker.example:8080`.
+ */
+export function globPattern(pattern: string): RegExp {
+  if (pattern === '*') return /^/;
+  return new RegExp(`^${pattern.split('*').map(escapeRe).join('[^./:]*')}$`, 'i');
+}
+
+function escapeRe(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function hostName(header: string): string {
@@ -55,17 +59,22 @@ function hostName(header: string): string {
 }
 
 export class Access {
-  private readonly origins: string[];
+  private readonly origins: RegExp[];
   private readonly hosts: string[];
+  private readonly hostPatterns: RegExp[];
 
   constructor(policy: AccessPolicy, boundHost: string) {
-    this.origins = [...DEFAULT_ORIGINS, ...(policy.origins ?? [])];
     const me = hostname().toLowerCase();
-    this.hosts = [boundHost.toLowerCase(), me, `${me}.local`, ...(policy.hosts ?? [])];
+    // Pages served by this machine under its own name (the Node-RED dashboard at http://<name>.local:1880).
+    const own = [me, `${me}.local`, boundHost.toLowerCase()].filter((h) => h !== '' && h !== '0.0.0.0' && h !== '::');
+    const ownOrigins = own.map((h) => new RegExp(`^https?://${escapeRe(h)}(:\\d+)?$`, 'i'));
+    this.origins = [...DEFAULT_ORIGINS, ...ownOrigins, ...(policy.origins ?? []).map(globPattern)];
+    this.hosts = [boundHost.toLowerCase(), me, `${me}.local`];
+    this.hostPatterns = (policy.hosts ?? []).map(globPattern);
   }
 
   originAllowed(origin: string): boolean {
-    return this.origins.some((p) => globMatch(p, origin));
+    return this.origins.some((re) => re.test(origin));
   }
 
   hostAllowed(header: string | undefined): boolean {
@@ -73,7 +82,7 @@ export class Access {
     if (header === undefined || header === '') return true;
     const name = hostName(header);
     if (isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost')) return true;
-    return this.hosts.some((p) => globMatch(p, name));
+    return this.hosts.includes(name) || this.hostPatterns.some((re) => re.test(name));
   }
 
   /**

@@ -13,8 +13,13 @@
  *   - the system prompt and the new user turn are always kept; turns are dropped oldest first, a
  *     whole user/assistant exchange at a time, so the kept history stays a suffix of the given one
  *     (a stable prefix for a runtime that reuses its KV cache);
- *   - history is dropped only while a rule fails or the reply room is short; the last exchange is
- *     kept whenever the rules allow it;
+ *   - history is dropped only when a rule fails or the reply room is short, and then down to
+ *     TRIM_TO of the context, so the next turns continue the live context instead of each paying a
+ *     reset prefill of the whole history (about 20 s for 2,000 tokens on the NPU); the last exchange
+ *     is kept whenever the rules allow it;
+ *   - `heldTokens`: what the runtime reports its live context holds for the whole given history
+ *     (`precompute_len`); used instead of the count when larger (a reply's think block, lived but
+ *     not stored), and only while nothing is dropped (a trimmed history is restored afresh);
  *   - `fits: false` means even the system prompt and the new turn alone break a rule: the caller
  *     refuses the turn with `contextFullError` (code CONTEXT_FULL), never with another code.
  */
@@ -42,6 +47,9 @@ export const PREFILL_TOKEN_NUM = 128;
  * counts (the think block of each lived reply, the vendor's `[:-3]` bookkeeping).
  */
 export const MARGIN = 16;
+
+/** Share of `prefill_max_token_num` a trimmed conversation is cut down to. */
+export const TRIM_TO = 0.75;
 
 /** How a runtime kind counts a conversation; both counts are of the templated text the model sees. */
 export interface ConversationCounter {
@@ -85,30 +93,42 @@ interface Measure {
   replyRoom: boolean;
 }
 
-function measure(counter: ConversationCounter, system: string, turns: readonly ChatMessage[], prompt: string, limits: FitLimits): Measure {
-  const prefix = counter.prefix(system, turns) + MARGIN;
-  const total = counter.total(system, turns, prompt) + MARGIN;
-  const input = total - prefix;
+function measure(counter: ConversationCounter, system: string, turns: readonly ChatMessage[], prompt: string, limits: FitLimits, held?: number): Measure {
+  const counted = counter.prefix(system, turns);
+  const input = counter.total(system, turns, prompt) - counted;
+  const prefix = Math.max(counted, held ?? 0) + MARGIN;
+  const total = prefix + input;
   const inputLimit = inputLimitFor(prefix, limits.prefillMaxTokenNum);
   const rulesHold = total <= limits.prefillMaxTokenNum && input <= inputLimit;
   return { prefix, input, inputLimit, rulesHold, replyRoom: total + limits.replyReserve <= limits.maxTokenLen };
 }
 
 /** Drops the oldest exchanges until the runtime takes the turn with room for the reply. */
-export function fitConversation(counter: ConversationCounter, system: string, turns: readonly ChatMessage[], prompt: string, limits: FitLimits): FitResult {
+export function fitConversation(
+  counter: ConversationCounter,
+  system: string,
+  turns: readonly ChatMessage[],
+  prompt: string,
+  limits: FitLimits,
+  heldTokens?: number,
+): FitResult {
   let kept = [...turns];
   let dropped = 0;
-  let m = measure(counter, system, kept, prompt, limits);
+  let m = measure(counter, system, kept, prompt, limits, heldTokens);
   const before = m.prefix;
+  const target = Math.floor(limits.prefillMaxTokenNum * TRIM_TO);
+  const dropOldest = (): void => {
+    // Whole exchanges, so the history keeps alternating user/assistant.
+    kept = kept.slice(kept[0]?.role === 'user' && kept[1]?.role === 'assistant' ? 2 : 1);
+    dropped++;
+    m = measure(counter, system, kept, prompt, limits);
+  };
   while (kept.length > 0 && !(m.rulesHold && m.replyRoom)) {
     // Keep the last exchange when only the reply room is short: an answer with context beats a longer one without.
     if (m.rulesHold && kept.length <= 2) break;
-    // Drop whole exchanges so the history keeps alternating user/assistant.
-    const cut = kept[0]?.role === 'user' && kept[1]?.role === 'assistant' ? 2 : 1;
-    kept = kept.slice(cut);
-    dropped++;
-    m = measure(counter, system, kept, prompt, limits);
+    dropOldest();
   }
+  while (dropped > 0 && kept.length > 2 && m.prefix + m.input > target) dropOldest();
   return {
     turns: kept,
     droppedTurns: dropped,

@@ -23,6 +23,8 @@ export interface RuntimeReportedStats {
   runtimeTtftMs?: number;
   runtimeTokensPerSecond?: number;
   inputTokens?: number;
+  /** `precompute_len` after the turn: what the KV cache now holds. */
+  precomputeLen?: number;
 }
 
 export interface ExecutionContext {
@@ -37,8 +39,8 @@ export interface ExecutionContext {
   setContext(c: ContextContent): void;
   /** Arms the built-in tokenizer so the next reset restores this history; null with a tokenizer that cannot. */
   restoreHistory: ((messages: ChatMessage[]) => void) | null;
-  /** Drops the oldest turns until history + prompt fit the runtime's context; null when limits are unknown. */
-  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined): FitResult | null;
+  /** Drops the oldest turns until history + prompt fit the runtime's context (conversation-fit.ts); null when limits are unknown. */
+  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined, heldTokens?: number): FitResult | null;
   beginGenerate(jobId: string): void;
   /** The runtime's recent output, for a crash the client noticed before the process exit was reported. */
   logTail?(): string;
@@ -81,6 +83,8 @@ export class JobExecution {
   private finished = false;
   /** The client reported the runtime wedged (RUNTIME_WEDGED) during this job: the owner must restart it. */
   wedgedError: Ax650Error | null = null;
+  /** What the runtime reported its KV cache holds after this turn. */
+  private heldTokens: number | undefined;
 
   constructor(private readonly job: Job, private readonly ctx: ExecutionContext) {}
 
@@ -192,6 +196,8 @@ export class JobExecution {
     this.afterTurn(plan, raw);
     const reason: DoneReason = this.stopReason === 'abort' ? 'abort' : this.stopReason === 'length' ? 'length' : this.stopReason === 'timeout' ? 'timeout' : 'stop';
     const result = await this.result(plan.prompt, visible, started, firstAt, queueMs, reason, stats);
+    const now = ctx.getContext();
+    if (now.kind === 'conversation' && this.heldTokens !== undefined) ctx.setContext({ ...now, heldTokens: this.heldTokens });
     if (this.stopReason === 'crash') {
       job.fail(this.crashError ?? new Ax650Error('RUNTIME_CRASHED', 'The NPU runtime stopped during generation.'), result);
     } else if (this.stopReason === 'timeout') {
@@ -243,7 +249,9 @@ export class JobExecution {
     if (this.stopReason) return 0;
     let mustReset = plan.transcript;
     // Both of the runtime's rules (lib/runtime/conversation-fit.ts): oldest exchanges go first, the turn itself is refused only if it cannot fit alone.
-    const fit = ctx.fit(plan.system, plan.history ?? [], plan.prompt, this.job.request.maxTokens);
+    const now = ctx.getContext();
+    const live = now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system && !plan.transcript;
+    const fit = ctx.fit(plan.system, plan.history ?? [], plan.prompt, this.job.request.maxTokens, live ? now.heldTokens : undefined);
     if (fit && !fit.fits) throw contextFullError(fit);
     if (fit && plan.history && fit.droppedTurns > 0) {
       stats.truncatedTurns = fit.droppedTurns;
@@ -252,7 +260,6 @@ export class JobExecution {
       if (plan.conversation && !plan.transcript) ctx.conversations.setTurns(plan.conversation, fit.turns);
       mustReset = true;
     }
-    const now = ctx.getContext();
     if (!mustReset && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
     // A fresh context with the right system prompt serves any turn that starts from no history (the reset ahead prepared it).
     const fromNothing = plan.history === null || (plan.history.length === 0 && !stats.truncatedTurns);
@@ -317,6 +324,7 @@ export class JobExecution {
       doneReason,
       ...extra,
     };
+    this.heldTokens = rt.precomputeLen;
     if (rt.runtimeTtftMs !== undefined) stats.runtimeTtftMs = rt.runtimeTtftMs;
     if (rt.runtimeTokensPerSecond !== undefined) stats.runtimeTokensPerSecond = rt.runtimeTokensPerSecond;
     return { text, stats };

@@ -268,7 +268,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
         this.context = c;
       },
       restoreHistory: tokServer ? (m) => tokServer.setNextResetHistory(m) : null,
-      fit: (system, turns, prompt, maxTokens) => tools.fit(system, turns, prompt, maxTokens),
+      fit: (system, turns, prompt, maxTokens, held) => tools.fit(system, turns, prompt, maxTokens, held),
       beginGenerate: (id) => this.joiner.beginGenerate(id),
       runtimeStats: (id) => this.joiner.statsFor(id, 300),
       logTail: () => this.procs.tail(),

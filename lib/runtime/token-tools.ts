@@ -38,8 +38,8 @@ export class TokenTools {
     if (!fit.fits) throw contextFullError(fit);
   }
 
-  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined): FitResult {
-    return fitConversation(this.counter, system, turns, prompt, this.fitLimits(maxTokens));
+  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined, heldTokens?: number): FitResult {
+    return fitConversation(this.counter, system, turns, prompt, this.fitLimits(maxTokens), heldTokens);
   }
 
   private fitLimits(maxTokens: number | undefined): FitLimits {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contextFullError, fitConversation, inputLimitFor, MARGIN, type ConversationCounter } from '../../lib/runtime/conversation-fit';
+import { contextFullError, fitConversation, inputLimitFor, MARGIN, TRIM_TO, type ConversationCounter } from '../../lib/runtime/conversation-fit';
 import type { ChatMessage } from '../../lib/runtime/types';
 
 const cost = (text: string): number => text.split(/\s+/).filter(Boolean).length + 4;
@@ -64,4 +64,24 @@ test('a prompt that cannot fit alone: fits false with every turn dropped, and on
   assert.equal(err.code, 'CONTEXT_FULL');
   assert.match(err.message, new RegExp(`needs ${fit.inputTokens} tokens .* at most ${fit.inputLimit} new tokens .*context limit 300 tokens`));
   assert.deepEqual(err.params, { tokens: fit.inputTokens, limit: fit.inputLimit, prefix: fit.prefixTokens, context: 300 });
+});
+
+test('once history must go, it goes down to TRIM_TO of the context, so the next turns need no reset', () => {
+  const turns = Array.from({ length: 6 }, (_, i) => exchange(i, 50)).flat();
+  const limits = { prefillMaxTokenNum: 640, maxTokenLen: 4096, replyReserve: 0 };
+  const fit = fitConversation(counter, SYSTEM, turns, 'and now?', limits);
+  const used = fit.prefixTokens + fit.inputTokens;
+  assert.ok(used <= 640 * TRIM_TO, `${used} tokens after the trim`);
+  const oneMore = fitConversation(counter, SYSTEM, turns.slice(2 * fit.droppedTurns - 2), 'and now?', { ...limits, prefillMaxTokenNum: 100_000 });
+  assert.ok(oneMore.prefixTokens + oneMore.inputTokens > 640 * TRIM_TO, 'not one exchange more than needed was dropped');
+  assert.deepEqual(fitConversation(counter, SYSTEM, turns.slice(0, 4), 'and now?', limits).droppedTurns, 0, 'below the limit nothing goes, even above TRIM_TO');
+});
+
+test('what the runtime reports its live context holds counts when it is more than the template count', () => {
+  const turns = [...exchange(0, 100), ...exchange(1, 100)];
+  const limits = { prefillMaxTokenNum: 640, maxTokenLen: 4096, replyReserve: 0 };
+  assert.equal(fitConversation(counter, SYSTEM, turns, 'next', limits).droppedTurns, 0, 'by count it fits');
+  const held = fitConversation(counter, SYSTEM, turns, 'next', limits, 600);
+  assert.equal(held.droppedTurns > 0, true, 'the live context holds more (think blocks): trimmed');
+  assert.equal(fitConversation(counter, SYSTEM, turns, 'next', limits, 10).prefixTokens, counter.prefix(SYSTEM, turns) + MARGIN, 'a smaller report does not lower the count');
 });
