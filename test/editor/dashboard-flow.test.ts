@@ -100,7 +100,7 @@ test('dashboard chat: streaming reply, stop, a second prompt, health readout, no
     assert.deepEqual({ appearances: warning.appearances, most: warning.most }, { appearances: 1, most: 1 }, 'the exposure warning is said once');
     assert.doesNotMatch(await health.innerText(), new RegExp(EXPOSED.replace(/\./g, '\\.')), 'not in the readout under the chat');
     // The README's picture, in a roomier window and without the notification over it.
-    await page.setViewportSize({ width: 1000, height: 760 });
+    await page.setViewportSize({ width: 1200, height: 980 });
     const close = page.locator('.v-snackbar button', { hasText: 'Close' });
     for (let i = await close.count(); i > 0; i--) await close.first().click();
     await page.locator('.v-snackbar__content').first().waitFor({ state: 'detached', timeout: 5_000 }).catch(() => undefined);

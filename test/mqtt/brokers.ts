@@ -201,7 +201,13 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     await exited;
   }
 
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    // A broker that did not start (port taken) leaves no ax650-mosq-* folder behind.
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
