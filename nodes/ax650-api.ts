@@ -5,6 +5,7 @@
  * A thin adapter: the protocol lives in lib/ollama, the work in lib/runtime.
  */
 import { StatusThrottle } from '../lib/generate/status';
+import { parseList, type AccessPolicy } from '../lib/ollama/access';
 import { startApiServer, type ApiServer } from '../lib/ollama/server';
 import type { RuntimeInfo } from '../lib/runtime/types';
 import { getRuntimeNode, runtimeStatus } from './shared/runtime-node';
@@ -15,17 +16,24 @@ interface ApiDef extends NodeDef {
   host?: string;
   port?: string | number;
   modelName?: string;
+  /** Extra web page origins allowed to call the API (OLLAMA_ORIGINS style). */
+  origins?: string;
+  /** Extra Host names the API answers to (DNS rebinding guard). */
+  hosts?: string;
 }
 
 export interface ListenSettings {
   host: string;
   port: number;
   modelName: string | undefined;
+  access: AccessPolicy;
 }
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 11434;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+const ORIGIN_PATTERN = /^(\*|[a-z][a-z0-9+.-]*:\/\/[^\s/]+)$/i;
+const HOST_PATTERN = /^[a-z0-9*][a-z0-9*.-]*$/i;
 
 /** The editor's strings as the listener needs them; a bad port is refused rather than silently replaced. */
 export function listenSettings(def: ApiDef): ListenSettings {
@@ -33,7 +41,13 @@ export function listenSettings(def: ApiDef): ListenSettings {
   const raw = def.port === undefined || def.port === '' ? DEFAULT_PORT : Number(def.port);
   if (!Number.isInteger(raw) || raw < 0 || raw > 65535) throw new Error(`port must be a whole number from 0 to 65535, got ${JSON.stringify(def.port)}`);
   const name = typeof def.modelName === 'string' && def.modelName.trim() !== '' ? def.modelName.trim() : undefined;
-  return { host, port: raw, modelName: name };
+  const origins = parseList(def.origins);
+  const badOrigin = origins.find((o) => !ORIGIN_PATTERN.test(o));
+  if (badOrigin !== undefined) throw new Error(`allowed origin ${JSON.stringify(badOrigin)} must look like https://chat.example.com or http://192.168.1.*:8080 (scheme, host, optional port, no path), or be *`);
+  const hosts = parseList(def.hosts);
+  const badHost = hosts.find((h) => !HOST_PATTERN.test(h));
+  if (badHost !== undefined) throw new Error(`allowed host ${JSON.stringify(badHost)} must be a host name such as robot.example.com or *.lan (no scheme, no port), or be *`);
+  return { host, port: raw, modelName: name, access: { origins, hosts } };
 }
 
 function errnoOf(e: unknown): string {
@@ -68,7 +82,7 @@ export default function register(RED: NodeAPI): void {
 
     const show = (_s: unknown, info: RuntimeInfo): void => {
       if (!server) return;
-      const rt = runtimeStatus(RED, info);
+      const rt = runtimeStatus(RED, info, runtime.cfg.simulator);
       const address = server.url.replace(/^http:\/\//, '');
       status.set({ fill: rt.fill, shape: rt.shape, text: RED._('ax650-api.status.listening', { address, state: rt.text ?? info.state }) }, info.state === 'failed');
     };
@@ -83,6 +97,7 @@ export default function register(RED: NodeAPI): void {
       owner,
       // The runtime's own name is only final after its preflight, which may run after this node starts.
       modelName: settings.modelName ?? (() => runtime.info().modelName),
+      access: settings.access,
       ...(token ? { token } : {}),
     }).then(
       async (s) => {

@@ -88,7 +88,7 @@ export default function register(RED: NodeAPI): void {
     runtimeNode.register(node);
 
     const showRuntime = (_s: unknown, info: RuntimeInfo) => {
-      if (jobs.size === 0) status.set(runtimeStatus(RED, info), info.state === 'failed');
+      if (jobs.size === 0) status.set(runtimeStatus(RED, info, runtime.cfg.simulator), info.state === 'failed');
     };
     runtime.on('state', showRuntime);
     showRuntime(runtime.state, runtime.info());
@@ -112,7 +112,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       if (cmd.kind === 'reset') {
-        if (cmd.conversation) runtime.conversations.delete(cmd.conversation);
+        if (cmd.conversation) runtime.forgetConversation(cmd.conversation);
         done();
         return;
       }

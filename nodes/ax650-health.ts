@@ -6,6 +6,7 @@
 import { kernelLogProbeOptions, parseKernelLogSetting } from '../lib/device/dead-card-watch';
 import type { ProbeOptions } from '../lib/device/probes';
 import { isHealthMode, type HealthMode } from '../lib/health/changes';
+import { runtimeReachableFromNetwork } from '../lib/health/exposure';
 import { HealthMonitor, type HealthReport } from '../lib/health/monitor';
 import type { HealthThresholds } from '../lib/health/rules';
 import type { HealthPayload } from '../lib/health/snapshot';
@@ -73,7 +74,7 @@ function healthStatus(RED: NodeAPI, runtime: Runtime, p: HealthPayload): NodeSta
   const first = p.alerts[0];
   if (!first) {
     const temps = (p.device?.cards ?? []).map((c) => c.temperatureC).filter((t): t is number => t !== null);
-    const state = runtimeStatus(RED, runtime.info()).text ?? p.state;
+    const state = runtimeStatus(RED, runtime.info(), runtime.cfg.simulator).text ?? p.state;
     const text = temps.length > 0 ? RED._('ax650-health.status.ok-temp', { state, temp: Math.max(...temps) }) : state;
     return { fill: FILL.ok, shape: 'dot', text };
   }
@@ -103,8 +104,8 @@ export default function register(RED: NodeAPI): void {
       probe: probeOptionsFrom(cfg),
       probeDevice: deviceProbing(cfg.device ?? 'auto', runtime),
       thresholds: thresholdsFrom(cfg),
-      // The G1 runtime binds 0.0.0.0:8000 (vendor-fixed, main_api.cpp); the simulator does the same.
-      listenAllInterfaces: cfg.warnExposed !== false,
+      // The G1 runtime binds 0.0.0.0:8000 (vendor-fixed, main_api.cpp); the simulator only when told to.
+      listenAllInterfaces: () => cfg.warnExposed !== false && runtimeReachableFromNetwork(runtime.cfg),
       mode,
       intervalMs: Math.round(intervalSec * 1000),
     });

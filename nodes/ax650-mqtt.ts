@@ -22,6 +22,8 @@ interface MqttDef extends NodeDef {
   protocolVersion?: string | number;
   sessionExpiry?: string | number;
   healthInterval?: string | number;
+  /** Requesters' reply topics must be under this topic (empty: any topic but the bridge's own). */
+  replyPrefix?: string;
 }
 
 /** Past this, close() gives up waiting for the bridge: Node-RED's own close budget is 15 s. */
@@ -68,6 +70,8 @@ export function bridgeOptionsFrom(def: MqttDef, credentials: Node['credentials']
   const base = trimmed(def.baseTopic);
   if (group !== undefined) opts.shareGroup = group;
   if (base !== undefined) opts.baseTopic = base;
+  const replyPrefix = trimmed(def.replyPrefix);
+  if (replyPrefix !== undefined) opts.replyPrefix = replyPrefix;
   const user = credentials?.user;
   const password = credentials?.password;
   if (user) opts.username = user;

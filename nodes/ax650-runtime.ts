@@ -38,6 +38,8 @@ interface RuntimeDef extends NodeDef {
   queueLimit?: string | number;
   loadStallSec?: string | number;
   maxCrashes?: string | number;
+  /** Seconds a stop may take before the runtime is taken for wedged and restarted. */
+  stopBoundSec?: string | number;
   modelName?: string;
   /** JSON object of runtime flag overrides, e.g. {"axmodel_num":"36"}. */
   flags?: string;
@@ -91,7 +93,12 @@ export default function register(RED: NodeAPI): void {
     const node = this as RuntimeConfigNode;
     const cfgDef = def as RuntimeDef;
     const stateDir = path.join(RED.settings.userDir ?? os.tmpdir(), '.ax650');
-    mkdirSync(stateDir, { recursive: true });
+    try {
+      mkdirSync(stateDir, { recursive: true });
+    } catch (e) {
+      // A read-only SD card (EROFS) or a folder owned by another user: run without pid files, say so.
+      node.warn(RED._('ax650-runtime.log.stateDir', { path: stateDir, code: (e as NodeJS.ErrnoException).code ?? String(e) }));
+    }
     let settings: RuntimeSettings;
     let settingsError: Error | null = null;
     try {
@@ -113,6 +120,8 @@ export default function register(RED: NodeAPI): void {
       tokenizerPort: settings.tokenizerPort ?? 12345,
     });
     cfg.restart.maxCrashes = settings.maxCrashes ?? cfg.restart.maxCrashes;
+    const stopBoundSec = Number(cfgDef.stopBoundSec);
+    if (cfgDef.stopBoundSec !== undefined && cfgDef.stopBoundSec !== '' && Number.isFinite(stopBoundSec) && stopBoundSec > 0) cfg.stopBoundMs = Math.round(stopBoundSec * 1000);
     const deadCard = new DeadCardWatch(parseKernelLogSetting(cfgDef.kernelLog));
     const runtime = new Runtime(cfg, {
       // The node layer chooses the simulator; lib/ only knows the SimulatorProvider interface.
@@ -121,7 +130,7 @@ export default function register(RED: NodeAPI): void {
         if (settingsError) throw toAx650Error(settingsError, 'CONFIG_INVALID');
         const resolved = await resolveRuntimeConfig(settings, simulatorProvider);
         releaseRuntimePort(c.runtimePort, node.id);
-        Object.assign(c, { ...resolved, queueLimit: c.queueLimit, restart: c.restart });
+        Object.assign(c, { ...resolved, queueLimit: c.queueLimit, restart: c.restart, stopBoundMs: c.stopBoundMs });
         claimRuntimePort(c.runtimePort, node.id);
         await runPreflight(c);
         if (deadCard.appliesTo(c)) await deadCard.mark();
@@ -130,6 +139,7 @@ export default function register(RED: NodeAPI): void {
       beforeRestart: async () => (deadCard.appliesTo(cfg) ? deadCard.check() : null),
     });
     node.runtime = runtime;
+    runtime.on('warning', (message: string) => node.warn(RED._('ax650-runtime.log.warning', { message })));
     node.users = {};
     node.register = (user: Node) => {
       node.users[user.id] = user;
@@ -141,11 +151,17 @@ export default function register(RED: NodeAPI): void {
 
     const status = new StatusThrottle<NodeStatus>((s) => node.status(s), 500);
     let lastState: RuntimeState = 'stopped';
+    // busy → ready after every reply is not a new load: readiness is logged once per load (readyAt changes per load).
+    let loggedReadyAt: number | null = null;
     runtime.on('state', (state: RuntimeState, info: RuntimeInfo) => {
-      status.set(runtimeStatus(RED, info), state === 'failed');
+      status.set(runtimeStatus(RED, info, runtime.cfg.simulator), state === 'failed');
       if (state === lastState) return;
       lastState = state;
-      if (state === 'ready') node.log(RED._('ax650-runtime.log.ready', { ms: info.readyAt && info.startedAt ? info.readyAt - info.startedAt : 0 }));
+      if (state === 'ready' && info.readyAt !== loggedReadyAt) {
+        loggedReadyAt = info.readyAt;
+        const ms = info.readyAt && info.startedAt ? info.readyAt - info.startedAt : 0;
+        node.log(RED._(runtime.cfg.simulator ? 'ax650-runtime.log.ready-simulator' : 'ax650-runtime.log.ready', { ms }));
+      }
       if ((state === 'failed' || state === 'backoff') && info.lastError) {
         const err = runtime.info().lastError;
         node.error(RED._('ax650-runtime.log.' + state, { code: err?.code ?? '', message: err?.message ?? '' }));

@@ -35,6 +35,6 @@ for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
   }
   cpSync(src, join(qwen3Out, f));
 }
-for (const bin of ['dist/simulator/cli.js', 'dist/lib/tokenizer/cli.js']) {
+for (const bin of ['dist/simulator/cli.js', 'dist/lib/tokenizer/cli.js', 'dist/bin/ax650-check.js']) {
   if (existsSync(join(root, bin))) chmodSync(join(root, bin), 0o755);
 }

@@ -13,7 +13,7 @@ import { Logger } from './alog';
 import { serveMain } from './axllm/serve';
 import { CxxException, parseCommandLine, parseDevices } from './cmdline';
 import { readSimConfig, type SimConfig } from './env';
-import { terminate } from './faults';
+import { isWedged, terminate } from './faults';
 import { ApiServer } from './http-api';
 import { SimLlm } from './llm';
 import { initLlm } from './loader';
@@ -47,7 +47,10 @@ async function main(): Promise<void> {
 
   // signal(SIGINT, __sigExit) is installed first, but svr.stop() does nothing until listen() runs.
   let onSigint: () => void = () => undefined;
-  process.on('SIGINT', () => onSigint());
+  // A wedged NPU (AX650_SIM_HANG=wedge) never gets through the clean path: SIGINT changes nothing.
+  process.on('SIGINT', () => {
+    if (!isWedged()) onSigint();
+  });
 
   let devices: number[];
   try {
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
     // listen() failing (port taken) falls through to the normal teardown: exit 0, no message.
     void shutdown();
   });
-  api.server.listen(cfg.port, '0.0.0.0', () => {
+  api.server.listen(cfg.port, cfg.bind, () => {
     onSigint = () => {
       onSigint = () => undefined;
       api.server.close();

@@ -2,13 +2,16 @@
  * The simulator's knobs. The real binary rejects unknown flags, so everything the vendor binary
  * does not have comes from the environment (documented in simulator/README.md).
  */
+import { isIP } from 'node:net';
 
-export type HangMode = 'load' | 'generate';
+export type HangMode = 'load' | 'generate' | 'wedge';
 export type InitFailMode = 'axmodel' | 'post' | 'embed' | 'axcl';
-export type DeadCardMode = 'load' | 'generate';
+export type DeadCardMode = 'load' | 'generate' | 'glued';
 
 export interface SimConfig {
   port: number;
+  /** Address the HTTP API listens on: loopback unless AX650_SIM_BIND asks for the real binary's 0.0.0.0. */
+  bind: string;
   tokensPerSec: number;
   prefillMsPerToken: number;
   loadMs: number;
@@ -19,6 +22,8 @@ export interface SimConfig {
   seed: string;
   crashAfterTokens: number | undefined;
   hang: HangMode | undefined;
+  /** The generate-time faults (hang, dead card, crash) hit only prompts containing this text; undefined: every prompt. */
+  faultPrompt: string | undefined;
   initFail: InitFailMode | undefined;
   deadCard: DeadCardMode | undefined;
   loadStallMs: number;
@@ -34,6 +39,8 @@ export interface SimConfig {
 /** Defaults of every knob as strings, so tests can spread and override them into a child env. */
 export const simulatorEnvDefaults: Readonly<Record<string, string>> = Object.freeze({
   AX650_SIM_PORT: '8000',
+  // The real binary binds 0.0.0.0 (reference §1.4); a simulator on a laptop has no business on the network.
+  AX650_SIM_BIND: '127.0.0.1',
   AX650_SIM_TOKENS_PER_SEC: '4.5',
   // ttft 1339 ms for a 27-token turn on a Pi 5 (Qwen3-4B README): the NPU always runs whole
   // 128-token prefill chunks, so the cost is per padded token: 1339 / 128 ≈ 10.46 ms.
@@ -85,8 +92,11 @@ export function readSimConfig(env: NodeJS.ProcessEnv): SimConfig {
   if (contextFull !== undefined && contextFull !== '' && contextFull !== 'wedge' && contextFull !== 'fixed') {
     throw new Error(`AX650_SIM_CONTEXT_FULL must be wedge or fixed, got ${JSON.stringify(contextFull)}`);
   }
+  const bind = env['AX650_SIM_BIND'] || simulatorEnvDefaults['AX650_SIM_BIND']!;
+  if (!isIP(bind)) throw new Error(`AX650_SIM_BIND must be an IP address such as 127.0.0.1 or 0.0.0.0, got ${JSON.stringify(bind)}`);
   return {
     port: num(env, 'AX650_SIM_PORT', 1),
+    bind,
     tokensPerSec: num(env, 'AX650_SIM_TOKENS_PER_SEC', 0.001),
     prefillMsPerToken: num(env, 'AX650_SIM_PREFILL_MS_PER_TOKEN', 0),
     loadMs: num(env, 'AX650_SIM_LOAD_MS', 0),
@@ -96,9 +106,10 @@ export function readSimConfig(env: NodeJS.ProcessEnv): SimConfig {
     reply: env['AX650_SIM_REPLY'] || undefined,
     seed: env['AX650_SIM_SEED'] ?? '',
     crashAfterTokens: optionalInt(env, 'AX650_SIM_CRASH_AFTER_TOKENS'),
-    hang: oneOf<HangMode>(env, 'AX650_SIM_HANG', ['load', 'generate'], 'generate'),
+    hang: oneOf<HangMode>(env, 'AX650_SIM_HANG', ['load', 'generate', 'wedge'], 'generate'),
+    faultPrompt: env['AX650_SIM_FAULT_PROMPT'] || undefined,
     initFail: oneOf<InitFailMode>(env, 'AX650_SIM_INIT_FAIL', ['axmodel', 'post', 'embed', 'axcl'], 'axmodel'),
-    deadCard: oneOf<DeadCardMode>(env, 'AX650_SIM_DEAD_CARD', ['load', 'generate'], 'generate'),
+    deadCard: oneOf<DeadCardMode>(env, 'AX650_SIM_DEAD_CARD', ['load', 'generate', 'glued'], 'generate'),
     loadStallMs: optionalInt(env, 'AX650_SIM_LOAD_STALL') ?? 0,
     maxTokenLen: num(env, 'AX650_SIM_MAX_TOKEN_LEN', 2),
     prefillMax: num(env, 'AX650_SIM_PREFILL_MAX', 1),

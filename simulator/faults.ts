@@ -34,15 +34,53 @@ export function hangForever(): Promise<never> {
   return new Promise<never>(() => undefined);
 }
 
+let wedgedNow = false;
+
+/**
+ * A wedged NPU: the decode thread is stuck in a driver call, so `/api/stop` (a flag the stuck loop
+ * never reads again) and SIGINT (whose clean path joins that thread) change nothing; polls keep
+ * answering done:false. Only SIGTERM/SIGKILL end the process.
+ */
+export function wedge(): Promise<never> {
+  wedgedNow = true;
+  return hangForever();
+}
+
+export function isWedged(): boolean {
+  return wedgedNow;
+}
+
 function stamp(date: Date): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
   return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}.${p(date.getMilliseconds(), 3)}`;
 }
 
+function deadCardLine(devicePcieBus: number): string {
+  return `[${stamp(new Date())}][${process.pid}][W][device manager][listen][292]: device ${devicePcieBus} is dead\n`;
+}
+
+/**
+ * The heartbeat thread's report as it lands after token text: the decode callback prints tokens with
+ * no newline, so the line is glued to the end of the reply so far (`…Echo:[2026-…][W]…is dead`), and
+ * it comes in two writes so a reader sees it split across reads.
+ */
+export async function printDeadCardGlued(out: StdioBuffer, devicePcieBus = 1): Promise<void> {
+  const line = deadCardLine(devicePcieBus);
+  const cut = line.indexOf('device manager') + 4;
+  out.writeFlush(line.slice(0, cut));
+  await new Promise((r) => setTimeout(r, 50));
+  out.writeFlush(line.slice(cut));
+  printAllocationDump(out);
+}
+
 /** The AXCL heartbeat thread's report, followed by its dump of the device allocations. */
 export function printDeadCard(out: StdioBuffer, devicePcieBus = 1): void {
+  out.write(deadCardLine(devicePcieBus));
+  printAllocationDump(out);
+}
+
+function printAllocationDump(out: StdioBuffer): void {
   const pid = process.pid;
-  out.write(`[${stamp(new Date())}][${pid}][W][device manager][listen][292]: device ${devicePcieBus} is dead\n`);
   out.write(`[${stamp(new Date())}][${pid}][C][device][print][18]: allocated device memories: 226\n`);
   for (let i = 0; i < 8; i++) {
     const addr = (0x14c000000 + i * 0x1a00000).toString(16);

@@ -5,7 +5,7 @@
  */
 import { f2, Cqdm, type Logger } from './alog';
 import type { SimConfig } from './env';
-import { crash, hangForever, printDeadCard } from './faults';
+import { crash, hangForever, printDeadCard, printDeadCardGlued, wedge } from './faults';
 import { KvCache, PREFILL_TOKEN_NUM } from './kv-cache';
 import { replyTokenIds } from './replies';
 import type { RequestLog } from './request-log';
@@ -92,6 +92,9 @@ export class SimLlm {
     let cached: number[] = [tokenIds[0] ?? eos];
     log.i('Run', 1030, `ttft: ${f2(performance.now() - ttftStart)} ms`);
     this.countToken();
+    // AX650_SIM_FAULT_PROMPT narrows the generate-time faults to the prompts that contain it.
+    const faulty = cfg.faultPrompt === undefined || prompt.includes(cfg.faultPrompt);
+    let pieces = 0;
     const tCost = performance.now();
     const bar = this.callback === null ? new Cqdm(out, cfg.maxTokenLen) : undefined;
     let next = 1;
@@ -100,7 +103,7 @@ export class SimLlm {
       if (this.stopRequested) break;
       await sleep(this.stepMs);
       lastStep = indices;
-      if (cfg.deadCard === 'generate') {
+      if (cfg.deadCard === 'generate' && faulty) {
         printDeadCard(out);
         await hangForever();
       }
@@ -118,7 +121,14 @@ export class SimLlm {
           const text = await tokenizer.decode(cached);
           cached = [];
           this.callback(text);
-          if (cfg.hang === 'generate') await hangForever();
+          pieces++;
+          if (faulty && cfg.hang === 'generate') await hangForever();
+          // The wedge and the glued report come after the third piece, past Qwen3's empty think block, so reply text has gone out.
+          if (faulty && pieces >= 3 && cfg.hang === 'wedge') await wedge();
+          if (faulty && pieces >= 3 && cfg.deadCard === 'glued') {
+            await printDeadCardGlued(out);
+            await hangForever();
+          }
         }
       } else {
         bar?.update(indices, 'token', '');

@@ -61,3 +61,26 @@ export class DeadCardWatch {
     );
   }
 }
+
+// The AXCL host runtime's report: `[2025-11-09 08:46:00.029][10994][W][device manager][listen][292]: device 1 is dead`.
+const DEAD_CARD_MARKER = /\[device manager\]\[[^\]\n]{0,64}\]\[\s*\d+\]: ?device (\d+) is dead\b/;
+/** Longer than the marker, so one split across any two reads is still seen whole. */
+const WINDOW_CHARS = 512;
+
+/**
+ * Finds the dead-card report anywhere in the runtime's output: the runtime prints generated text
+ * without a newline, so the report can arrive glued to the end of a token line, and it can arrive
+ * split across reads. Fed with raw decoded chunks (not lines); each report is found once.
+ */
+export class DeadCardScanner {
+  private window = '';
+
+  /** The device number when this chunk completes a report, else null. */
+  push(text: string): number | null {
+    // The whole chunk is searched (it may be far longer than the window); only the carry-over is bounded.
+    const hay = this.window + text;
+    const m = DEAD_CARD_MARKER.exec(hay);
+    this.window = (m ? hay.slice(m.index + m[0].length) : hay).slice(-WINDOW_CHARS);
+    return m ? Number(m[1]) : null;
+  }
+}

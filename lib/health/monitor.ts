@@ -16,7 +16,7 @@ export interface HealthReport {
   payload: HealthPayload;
   changes: HealthChanges;
   trigger: HealthTrigger;
-  /** The output mode lets this report through. */
+  /** The output mode lets this report through; an input ("check now") is always answered, whatever the mode. */
   send: boolean;
 }
 
@@ -34,8 +34,8 @@ export interface HealthMonitorOptions {
   /** Asked before each probe; false leaves `payload.device` null (e.g. the runtime is the simulator). Default: always. */
   probeDevice?: () => boolean;
   thresholds?: Partial<HealthThresholds>;
-  /** The runtime binds every interface (the G1 binary and its simulator bind 0.0.0.0:8000). */
-  listenAllInterfaces: boolean;
+  /** The runtime binds every interface (the G1 binary binds 0.0.0.0:8000); a function is asked at each check. */
+  listenAllInterfaces: boolean | (() => boolean);
   mode: HealthMode;
   /** 0: no periodic check. */
   intervalMs: number;
@@ -139,12 +139,12 @@ export class HealthMonitor extends EventEmitter<MonitorEvents> {
     const payload = buildHealthSnapshot({
       runtime: this.opts.runner.info(),
       device: this.device,
-      listenAllInterfaces: this.opts.listenAllInterfaces,
+      listenAllInterfaces: typeof this.opts.listenAllInterfaces === 'function' ? this.opts.listenAllInterfaces() : this.opts.listenAllInterfaces,
       thresholds: this.opts.thresholds ?? {},
     });
     const changes = healthChanges(this.last, payload);
     this.last = payload;
-    const report: HealthReport = { payload, changes, trigger, send: shouldSend(this.opts.mode, changes) };
+    const report: HealthReport = { payload, changes, trigger, send: trigger === 'input' || shouldSend(this.opts.mode, changes) };
     if (!this.closed) this.emit('report', report);
     return report;
   }

@@ -118,7 +118,7 @@ class Bridge implements MqttBridge {
     if (packet.retain || this.presence?.owns(packet.topic)) return true;
     // This runs inside MQTT.js's packet loop, where a throw would become an uncaught exception.
     try {
-      const parsed = parsePrompt(toIncoming(packet));
+      const parsed = parsePrompt(toIncoming(packet), Date.now(), this.o.replies);
       if (!parsed) return true;
       if (parsed.dedupeKey !== null && this.dedupe.checkAndRemember(parsed.dedupeKey)) return true;
       this.serve(parsed);

@@ -9,7 +9,8 @@ import type { JobRunner } from '../runtime/types';
 import type { BackoffOptions } from './backoff';
 import type { BridgeStatus } from './connection';
 import type { QoS } from './reply';
-import { subscriptionFilter } from './topics';
+import { createReplyPolicy, type ReplyPolicy } from './reply-policy';
+import { presenceTopics, subscriptionFilter } from './topics';
 
 export interface MqttBridgeOptions {
   runner: JobRunner;
@@ -40,6 +41,8 @@ export interface MqttBridgeOptions {
   onStatus?: (status: BridgeStatus, detail?: string) => void;
   /** Reconnect delays. Default 0.5 s doubling to 30 s, with jitter. */
   backoff?: BackoffOptions;
+  /** Requesters' reply topics must be this topic or under it. Default: any topic but the bridge's own. */
+  replyPrefix?: string;
 }
 
 export interface ResolvedOptions {
@@ -59,6 +62,7 @@ export interface ResolvedOptions {
   health: () => unknown;
   onStatus: (status: BridgeStatus, detail?: string) => void;
   backoff: BackoffOptions | undefined;
+  replies: ReplyPolicy;
 }
 
 function invalid(message: string, field: string): Ax650Error {
@@ -117,6 +121,11 @@ export function resolveOptions(o: MqttBridgeOptions): ResolvedOptions {
       }
     },
     backoff: o.backoff,
+    replies: createReplyPolicy({
+      prefix: o.replyPrefix,
+      promptTopic: o.promptTopic,
+      ownTopics: o.baseTopic === undefined ? [] : Object.values(presenceTopics(o.baseTopic)),
+    }),
   };
   if (o.username !== undefined) resolved.username = o.username;
   if (o.password !== undefined) resolved.password = o.password;

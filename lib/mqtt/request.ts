@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Ax650Error, toAx650Error } from '../errors';
 import type { ChatMessage, JobRequest } from '../runtime/types';
 import { describe, parseOptions, validateMessages, validateRequest } from '../runtime/validate';
+import type { ReplyPolicy } from './reply-policy';
 import { isPublishTopic } from './topics';
 
 /** The parts of a PUBLISH the bridge reads (MQTT.js `IPublishPacket` narrowed to what matters). */
@@ -55,11 +56,20 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
   return v;
 }
 
+/** Longer ids are refused: a requester's id is echoed in every reply and kept for de-duplication. */
+export const MAX_REQUEST_ID_LENGTH = 256;
+
 function requestId(body: Record<string, unknown> | null): string | undefined {
   const v = body?.id;
-  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'string' && v !== '' && v.length <= MAX_REQUEST_ID_LENGTH) return v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return undefined;
+}
+
+function overlongId(body: Record<string, unknown> | null): Ax650Error | null {
+  const v = body?.id;
+  if (typeof v !== 'string' || v.length <= MAX_REQUEST_ID_LENGTH) return null;
+  return bad(`id must be at most ${MAX_REQUEST_ID_LENGTH} characters, got ${v.length}; the reply carries a new id instead.`, 'id');
 }
 
 /**
@@ -110,11 +120,16 @@ function decodeBody(msg: IncomingPrompt): { text: string; json: unknown; jsonErr
   }
 }
 
-function replyTopic(msg: IncomingPrompt, body: Record<string, unknown> | null): string {
-  if (msg.responseTopic !== undefined && isPublishTopic(msg.responseTopic)) return msg.responseTopic;
+/** The reply topic, and why the one the requester asked for was refused (then the default topic carries the error). */
+function replyTopic(msg: IncomingPrompt, body: Record<string, unknown> | null, policy: ReplyPolicy | undefined): { topic: string; refusal: Ax650Error | null } {
+  const fallback = msg.topic + DEFAULT_RESPONSE_SUFFIX;
   const replyTo = body?.replyTo;
-  if (typeof replyTo === 'string' && isPublishTopic(replyTo)) return replyTo;
-  return msg.topic + DEFAULT_RESPONSE_SUFFIX;
+  const asked: [string, string] | null =
+    msg.responseTopic !== undefined && isPublishTopic(msg.responseTopic) ? [msg.responseTopic, 'responseTopic']
+      : typeof replyTo === 'string' && isPublishTopic(replyTo) ? [replyTo, 'replyTo'] : null;
+  if (!asked) return { topic: fallback, refusal: null };
+  const refusal = policy?.refusal(asked[0], asked[1]) ?? null;
+  return { topic: refusal ? fallback : asked[0], refusal };
 }
 
 /**
@@ -128,8 +143,11 @@ function dedupeKeyOf(target: ReplyTarget, givenId: string | undefined): string |
   return givenId === undefined ? null : `i ${target.topic} ${givenId}`;
 }
 
-/** Returns null for a message that must be ignored without a reply (one of the bridge's own replies). */
-export function parsePrompt(msg: IncomingPrompt, receivedAt: number = Date.now()): ParsedPrompt | null {
+/**
+ * Returns null for a message that must be ignored without a reply (one of the bridge's own replies).
+ * `policy` confines the reply topics a requester may choose (lib/mqtt/reply-policy.ts).
+ */
+export function parsePrompt(msg: IncomingPrompt, receivedAt: number = Date.now(), policy?: ReplyPolicy): ParsedPrompt | null {
   let decoded: { text: string; json: unknown; jsonError: string | null } | null = null;
   let decodeError: Ax650Error | null = null;
   try {
@@ -140,13 +158,17 @@ export function parsePrompt(msg: IncomingPrompt, receivedAt: number = Date.now()
   if (decoded && looksLikeReply(decoded.json)) return null;
   const body = decoded && isRecord(decoded.json) ? decoded.json : null;
   const givenId = requestId(body);
-  const target: ReplyTarget = { topic: replyTopic(msg, body), id: givenId ?? randomUUID() };
+  const reply = replyTopic(msg, body, policy);
+  const target: ReplyTarget = { topic: reply.topic, id: givenId ?? randomUUID() };
   if (msg.correlationData !== undefined) target.correlationData = msg.correlationData;
   const dedupeKey = dedupeKeyOf(target, givenId);
   const fail = (error: Ax650Error): ParsedPrompt => ({ ok: false, target, dedupeKey, error });
 
   if (decodeError || !decoded) return fail(decodeError ?? bad('The payload could not be read.', 'payload'));
+  if (reply.refusal) return fail(reply.refusal);
   if (decoded.jsonError !== null) return fail(bad(`The payload is not valid JSON: ${decoded.jsonError}`, 'payload'));
+  const idError = overlongId(body);
+  if (idError) return fail(idError);
   const expiry = msg.messageExpiryInterval;
   const notAfter = expiry !== undefined && expiry > 0 ? receivedAt + expiry * 1000 : undefined;
   try {

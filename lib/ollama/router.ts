@@ -45,7 +45,7 @@ export function resolveRoute(method: string, pathname: string): ResolvedRoute {
   const dialect = dialectOf(path);
   if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length) {
     if (method !== 'GET') throw new HttpError(405, `method ${method} is not allowed on ${path}; use GET`);
-    const id = decodeURIComponent(path.slice(MODEL_PREFIX.length));
+    const id = decodePathPart(path.slice(MODEL_PREFIX.length));
     return { handler: (ctx: ApiContext, ex: Exchange) => openai.getModel(ctx, ex, id), dialect, open: false };
   }
   const route = ROUTES[path];
@@ -58,6 +58,15 @@ export function resolveRoute(method: string, pathname: string): ResolvedRoute {
     throw new HttpError(405, `method ${method} is not allowed on ${path}; use ${allowed}`);
   }
   return { handler, dialect, open: route.open === true };
+}
+
+/** A percent-encoded path segment; malformed encoding (`%E0%A4%A`) is the client's error, not the server's. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `the model name in the URL is not valid percent-encoding: "${part}"; encode it with encodeURIComponent`, 'invalid_model_name');
+  }
 }
 
 export function allowedMethods(pathname: string): string | undefined {

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { JobRunner } from '../runtime/types';
+import { Access, type AccessPolicy } from './access';
 import type { ApiContext, Exchange } from './context';
 import { HttpError, sendError } from './http-io';
 import { SHUTTING_DOWN } from './job-bridge';
@@ -31,6 +32,8 @@ export interface ApiServerOptions {
   owner?: string;
   /** Model details for /api/tags, /api/ps and /api/show. */
   model?: ModelDescription;
+  /** Origins and Host names allowed beyond this machine's own (lib/ollama/access.ts). */
+  access?: AccessPolicy;
 }
 
 export interface ApiServer {
@@ -49,10 +52,17 @@ interface Live {
   readonly finished: Promise<void>;
 }
 
-async function dispatch(ctx: ApiContext, token: string | undefined, ex: Exchange): Promise<void> {
+async function dispatch(ctx: ApiContext, token: string | undefined, access: Access, ex: Exchange): Promise<void> {
   const { req, res, url } = ex;
   const method = req.method ?? 'GET';
   try {
+    // Browser rules first: a refused page learns nothing and starts nothing.
+    for (const [name, value] of Object.entries(access.admit(req))) res.setHeader(name, value);
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { Allow: allowedMethods(url.pathname) ?? 'GET, HEAD, POST', ...(req.headers.origin ? access.preflightHeaders(req) : {}) });
+      res.end();
+      return;
+    }
     const route = resolveRoute(method, url.pathname);
     if (!route.open) authorize(req, token);
     await route.handler(ctx, ex);
@@ -71,6 +81,16 @@ async function dispatch(ctx: ApiContext, token: string | undefined, ex: Exchange
   }
 }
 
+/** The request target as a URL; a path that starts with `//` stays a path. Null when it cannot be parsed. */
+function requestUrl(target: string | undefined): URL | null {
+  try {
+    const t = target ?? '/';
+    return new URL(t.startsWith('/') ? `http://localhost${t}` : t);
+  } catch {
+    return null;
+  }
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const ctx: ApiContext = {
     runner: opts.runner,
@@ -79,6 +99,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     version: opts.version ?? DEFAULT_VERSION,
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
   };
+  const access = new Access(opts.access ?? {}, opts.host ?? '127.0.0.1');
   const live = new Set<Live>();
   let closing = false;
 
@@ -86,7 +107,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const abort = new AbortController();
     // 'close' fires when the response is done or the socket went away; aborting a settled job is a no-op.
     res.once('close', () => abort.abort());
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
+    if (!url) {
+      sendError(res, 'ollama', new HttpError(400, `the request target ${JSON.stringify(req.url)} is not a valid URL path`), { Connection: 'close' });
+      return;
+    }
     const ex: Exchange = { req, res, url, startedAt: performance.now(), signal: abort.signal };
     if (closing) {
       sendError(res, dialectOf(url.pathname), SHUTTING_DOWN, { Connection: 'close' });
@@ -94,7 +119,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const entry: Live = {
       abort,
-      finished: dispatch(ctx, opts.token, ex).finally(() => {
+      finished: dispatch(ctx, opts.token, access, ex).finally(() => {
         if (!res.headersSent) sendError(res, dialectOf(url.pathname), new HttpError(500, 'the server produced no answer'));
         live.delete(entry);
       }),

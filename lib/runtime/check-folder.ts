@@ -71,7 +71,7 @@ export function parseCheckFolderBody(body: unknown): CheckFolderRequest {
   }
   const { modelDir, binary, runtime, port } = body as Record<string, unknown>;
   if (typeof modelDir !== 'string' || modelDir.trim() === '') {
-    throw new Ax650Error('BAD_INPUT', 'modelDir must be the path of the model folder (a non-empty string).', { params: { field: 'modelDir' } });
+    throw new Ax650Error('BAD_INPUT', 'The Model folder is empty: enter the path of the downloaded model folder (e.g. /home/pi/Qwen3-4B), then check it.', { params: { field: 'modelDir' } });
   }
   if (binary !== undefined && binary !== null && typeof binary !== 'string') {
     throw new Ax650Error('BAD_INPUT', 'binary must be a string (empty to find it in the folder).', { params: { field: 'binary' } });

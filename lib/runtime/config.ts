@@ -65,6 +65,12 @@ export interface RuntimeConfig {
   stopDrainMs: number;
   /** axllm: max_tokens sent when a prompt sets none (bounds the work a stop leaves behind). */
   maxReplyTokens: number;
+  /**
+   * How long a stop (timeout, abort, max_tokens) may take before the runtime is declared wedged, ended
+   * (SIGINT, then SIGTERM and SIGKILL to its group) and restarted. Above the longest prefill, which
+   * cannot be stopped (2048 tokens ≈ 21 s on a Pi 5).
+   */
+  stopBoundMs: number;
 }
 
 export const DEFAULT_SYSTEM_PROMPT = 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.';
@@ -107,6 +113,7 @@ export function defaultConfig(overrides: Partial<RuntimeConfig> & { modelDir: st
     wedgeMs: 120_000,
     stopDrainMs: 60_000,
     maxReplyTokens: 1024,
+    stopBoundMs: 30_000,
     ...overrides,
   };
 }

@@ -2,11 +2,12 @@
  * What a job needs in the runtime's context before it generates, for both kinds of client:
  * - a stateful runtime (G1) holds one KV cache: reset it unless it already holds this job's context,
  *   restoring a conversation's history through the built-in tokenizer when it can;
- * - a stateless runtime (axllm) gets the whole transcript with every request: trim it to the context
- *   with the model's tokenizer (oldest turns first, never the system prompt) and send it as it is.
+ * - a stateless runtime (axllm) gets the whole transcript with every request: trimmed to the context
+ *   with the model's tokenizer by the same rules (lib/runtime/conversation-fit.ts; oldest exchanges
+ *   first, never the system prompt) and sent as it is, so its prefix stays stable between turns.
  */
-import { normalizeHistory, type FitResult } from './conversation-fit';
-import type { ContextContent, ConversationStore } from './context-tracker';
+import { contextFullError, normalizeHistory, type FitResult } from './conversation-fit';
+import type { ContextContent, Conversation, ConversationStore } from './context-tracker';
 import type { ChatMessage, JobRequest, JobStats } from './types';
 import type { RuntimeClient } from '../client/runtime-client';
 
@@ -18,7 +19,9 @@ export interface Plan {
   conversation: string | null;
   /** The history came with the job (msg.messages, /api/chat): always restored. */
   transcript: boolean;
-  /** Tokens of the templated context the runtime prefills (stateless kinds, from the fit). */
+  /** The stored conversation this turn continues; a msg.reset during the turn replaces it. */
+  stored: Conversation | null;
+  /** Tokens of the templated context the runtime prefills (from the fit). */
   contextTokens?: number;
 }
 
@@ -30,8 +33,8 @@ export interface PrepContext {
   setContext(c: ContextContent): void;
   /** Arms the built-in tokenizer so the next reset restores this history; null with a tokenizer that cannot. */
   restoreHistory: ((messages: ChatMessage[]) => void) | null;
-  /** Drops the oldest turns until history + prompt fit the runtime's context; null when limits are unknown. */
-  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined): FitResult | null;
+  /** Drops the oldest turns until history + prompt fit the runtime's context (conversation-fit.ts); null when limits are unknown. */
+  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined, heldTokens?: number): FitResult | null;
   /** Resolves when a reset already under way (the reset ahead) has finished; never rejects. */
   settle(): Promise<void>;
 }
@@ -43,45 +46,44 @@ export function planFor(req: JobRequest, ctx: Pick<PrepContext, 'conversations' 
     const last = rest[rest.length - 1];
     const prompt = last && last.role === 'user' ? last.content : req.prompt;
     const history = normalizeHistory(last && last.role === 'user' ? rest.slice(0, -1) : rest);
-    return { prompt, system: sys?.content ?? req.system ?? ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true };
+    return { prompt, system: sys?.content ?? req.system ?? ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true, stored: null };
   }
   if (req.conversation) {
     const conv = ctx.conversations.getOrCreate(req.conversation, req.system ?? ctx.defaultSystem);
-    return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false };
+    return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false, stored: conv };
   }
-  return { prompt: req.prompt, system: req.system ?? ctx.defaultSystem, history: null, conversation: null, transcript: false };
+  return { prompt: req.prompt, system: req.system ?? ctx.defaultSystem, history: null, conversation: null, transcript: false, stored: null };
 }
 
 /**
  * Brings the runtime to the context `plan` needs; returns the reset prefill time (0 without a reset).
- * `stopped()` is asked after waiting, so a job stopped meanwhile does not reset for nothing.
+ * With the built-in tokenizer a conversation's (or transcript's) history is restored in the reset's
+ * prefill (lib/tokenizer/session.ts); otherwise the history is dropped and the stats say so.
  */
-export async function prepareContext(
-  ctx: PrepContext,
-  plan: Plan,
-  maxTokens: number | undefined,
-  stats: Partial<JobStats>,
-  signal: AbortSignal,
-): Promise<number> {
+export async function prepareContext(ctx: PrepContext, plan: Plan, maxTokens: number | undefined, stats: Partial<JobStats>, signal: AbortSignal): Promise<number> {
   await ctx.settle();
   if (signal.aborted) return 0;
   const stateful = ctx.client.capabilities.statefulContext;
   let mustReset = plan.transcript;
-  if (plan.history || !stateful) {
-    const fit = ctx.fit(plan.system, plan.history ?? [], plan.prompt, maxTokens);
-    if (fit) plan.contextTokens = fit.tokens;
-    if (fit && fit.droppedTurns > 0) {
-      stats.truncatedTurns = fit.droppedTurns;
-      plan.history = fit.turns;
-      if (plan.conversation) ctx.conversations.setTurns(plan.conversation, fit.turns);
-      mustReset = true;
-    }
+  // Both of the runtime's rules (lib/runtime/conversation-fit.ts): oldest exchanges go first, the turn itself is refused only if it cannot fit alone.
+  const now = ctx.getContext();
+  const live = stateful && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system && !plan.transcript;
+  const fit = ctx.fit(plan.system, plan.history ?? [], plan.prompt, maxTokens, live ? now.heldTokens : undefined);
+  if (fit && !fit.fits) throw contextFullError(fit);
+  if (fit) plan.contextTokens = fit.prefixTokens + fit.inputTokens;
+  if (fit && plan.history && fit.droppedTurns > 0) {
+    stats.truncatedTurns = fit.droppedTurns;
+    stats.truncatedTokens = fit.droppedTokens;
+    plan.history = fit.turns;
+    if (plan.conversation && !plan.transcript) ctx.conversations.setTurns(plan.conversation, fit.turns);
+    mustReset = true;
   }
   // The transcript goes with the request: nothing to prepare in the runtime.
   if (!stateful) return 0;
-  const now = ctx.getContext();
   if (!mustReset && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
-  if (!mustReset && !plan.conversation && !plan.history && now.kind === 'fresh' && now.system === plan.system) return 0;
+  // A fresh context with the right system prompt serves any turn that starts from no history (the reset ahead prepared it).
+  const fromNothing = plan.history === null || (plan.history.length === 0 && !stats.truncatedTurns);
+  if (fromNothing && now.kind === 'fresh' && now.system === plan.system) return 0;
   if (plan.history && plan.history.length > 0) {
     if (ctx.restoreHistory) ctx.restoreHistory(plan.history);
     else {

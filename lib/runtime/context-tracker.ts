@@ -8,7 +8,7 @@ import type { ChatMessage } from './types';
 export type ContextContent =
   | { kind: 'unknown' }
   | { kind: 'fresh'; system: string }
-  | { kind: 'conversation'; key: string; system: string }
+  | { kind: 'conversation'; key: string; system: string; /** `precompute_len` the runtime reported after the last turn. */ heldTokens?: number }
   | { kind: 'used' };
 
 export interface Conversation {

@@ -1,6 +1,6 @@
 /**
  * Runs one job on a ready runtime: brings the KV cache to the context the job needs (reset, with a
- * conversation's history restored when the tokenizer allows it), generates through the G1 client,
+ * conversation's history restored when the tokenizer allows it), generates through the runtime's client (lib/client/runtime-client.ts),
  * and turns the raw deltas into what the caller asked for (think block stripped, max_tokens cut,
  * timeouts) and into stats. A context-full answer is retried once in a fresh context.
  */
@@ -15,6 +15,8 @@ export interface RuntimeReportedStats {
   runtimeTtftMs?: number;
   runtimeTokensPerSecond?: number;
   inputTokens?: number;
+  /** `precompute_len` after the turn: what the KV cache now holds. */
+  precomputeLen?: number;
 }
 
 export interface ExecutionContext extends PrepContext {
@@ -31,6 +33,13 @@ export interface ExecutionContext extends PrepContext {
   runtimeStats(jobId: string): Promise<RuntimeReportedStats>;
   wedgeMs: number;
   timeouts: { firstTokenMs: number; idleMs: number; totalMs: number };
+  /**
+   * How long the runtime may take to come back from a stop (timeout, abort, max_tokens) before it is
+   * declared wedged: `onStuck` is then called while the job's generate is still under way.
+   */
+  stopBoundMs?: number;
+  /** The runtime ignores the stop (a wedged NPU): the owner ends the process and restarts it. */
+  onStuck?(error: Ax650Error): void;
 }
 
 type StopReason = 'abort' | 'timeout' | 'length' | 'crash';
@@ -42,6 +51,12 @@ export class JobExecution {
   private timeoutWhich = '';
   /** The runtime accepted a generate for this job (its KV cache now holds the turn, even a stopped one). */
   private accepted = false;
+  private stuckTimer: NodeJS.Timeout | undefined;
+  private finished = false;
+  /** The client reported the runtime wedged (RUNTIME_WEDGED) during this job: the owner must restart it. */
+  wedgedError: Ax650Error | null = null;
+  /** What the runtime reported its KV cache holds after this turn. */
+  private heldTokens: number | undefined;
   /** The max_tokens sent to a runtime that honours it. */
   private sentMaxTokens: number | undefined;
 
@@ -53,6 +68,16 @@ export class JobExecution {
     this.stopReason = reason;
     if (error) this.crashError = error;
     this.ctl.abort();
+    // A crash has already ended the process; any other stop needs the runtime to obey /api/stop.
+    const bound = this.ctx.stopBoundMs;
+    if (reason !== 'crash' && bound !== undefined && this.ctx.onStuck && !this.finished) {
+      this.stuckTimer = setTimeout(() => {
+        if (this.finished) return;
+        this.ctx.onStuck?.(
+          new Ax650Error('RUNTIME_WEDGED', `The runtime did not come back from a stop within ${bound} ms (it ignores /api/stop, as a wedged NPU does).`, { params: { ms: bound } }),
+        );
+      }, bound);
+    }
   }
 
   async run(): Promise<void> {
@@ -69,8 +94,11 @@ export class JobExecution {
     let idleTimer: NodeJS.Timeout | undefined;
     const timers: NodeJS.Timeout[] = [];
     const timeout = (which: string) => () => {
+      if (this.stopReason) return;
       this.timeoutWhich = which;
       this.stop('timeout');
+      // The error reaches the caller now; stopping the runtime goes on behind it (and is bounded by stopBoundMs).
+      job.fail(this.timeoutError(limits), this.partialResult(visible, started, firstAt, queueMs, 'timeout', { ...stats }, plan));
     };
     timers.push(setTimeout(timeout('first token'), limits.firstTokenMs));
     timers.push(setTimeout(timeout('total'), limits.totalMs));
@@ -107,12 +135,13 @@ export class JobExecution {
         emitVisible(filter ? filter.push(d) : d);
       });
       if (outcome.reason === 'context-full' && !this.stopReason) {
+        // Only when the fit could not see the limits: the history goes, the conversation and this turn stay.
         stats.contextReset = true;
-        if (plan.conversation) ctx.conversations.delete(plan.conversation);
+        if (plan.history && plan.history.length > 0) stats.truncatedTurns = (stats.truncatedTurns ?? 0) + Math.ceil(plan.history.length / 2);
+        plan.history = plan.history ? [] : null;
+        if (plan.conversation && !plan.transcript) ctx.conversations.setTurns(plan.conversation, []);
         ctx.setContext({ kind: 'unknown' });
         stats.resetMs = (stats.resetMs ?? 0) + (await ctx.client.reset(plan.system, { signal: this.ctl.signal })).prefillMs;
-        // A fresh context: a stateless runtime gets the prompt without the history.
-        if (!ctx.client.capabilities.statefulContext) plan.history = plan.history ? [] : null;
         outcome = await this.generateOnce(plan, (d) => {
           raw += d;
           emitVisible(filter ? filter.push(d) : d);
@@ -127,50 +156,60 @@ export class JobExecution {
       const limit = this.sentMaxTokens;
       if (!this.stopReason && limit !== undefined && ((outcome.pieces ?? 0) >= limit || ctx.countTokens(raw) >= limit)) this.stopReason = 'length';
     } catch (e) {
+      const err = toAx650Error(e);
+      if (err.code === 'RUNTIME_WEDGED') this.wedgedError = err;
       // A stop during the reset surfaces as a rejected reset; the stop reason decides how the job ends.
       if (!this.stopReason || this.stopReason === 'crash') {
+        this.finish();
         this.finishTimers(timers, idleTimer);
         ctx.setContext({ kind: 'unknown' });
-        job.fail(withTail(this.crashError ?? toAx650Error(e), ctx.logTail), await this.result(plan, visible, started, firstAt, queueMs, 'abort', stats));
+        job.fail(withTail(this.crashError ?? err, ctx.logTail), await this.result(plan, visible, started, firstAt, queueMs, 'abort', stats));
         return;
       }
       ctx.setContext({ kind: 'unknown' });
     }
+    this.finish();
     this.finishTimers(timers, idleTimer);
     this.afterTurn(plan, raw);
     const reason: DoneReason = this.stopReason === 'abort' ? 'abort' : this.stopReason === 'length' ? 'length' : this.stopReason === 'timeout' ? 'timeout' : 'stop';
     const result = await this.result(plan, visible, started, firstAt, queueMs, reason, stats);
+    const now = ctx.getContext();
+    if (now.kind === 'conversation' && this.heldTokens !== undefined) ctx.setContext({ ...now, heldTokens: this.heldTokens });
     if (this.stopReason === 'crash') {
       job.fail(this.crashError ?? new Ax650Error('RUNTIME_CRASHED', 'The NPU runtime stopped during generation.'), result);
     } else if (this.stopReason === 'timeout') {
-      const ms = this.timeoutWhich === 'idle' ? limits.idleMs : this.timeoutWhich === 'total' ? limits.totalMs : limits.firstTokenMs;
-      job.fail(
-        new Ax650Error('TIMEOUT', `No ${this.timeoutWhich === 'total' ? 'end of the reply' : this.timeoutWhich === 'idle' ? 'new token' : 'first token'} within ${ms} ms (${this.timeoutWhich} timeout); the generation was stopped.`, {
-          params: { which: this.timeoutWhich, ms },
-        }),
-        result,
-      );
+      // Normally settled when the timer fired; this covers nothing but keeps the outcome explicit.
+      job.fail(this.timeoutError(limits), result);
     } else {
       job.finish(result);
     }
+  }
+
+  private timeoutError(limits: { firstTokenMs: number; idleMs: number; totalMs: number }): Ax650Error {
+    const which = this.timeoutWhich;
+    const ms = which === 'idle' ? limits.idleMs : which === 'total' ? limits.totalMs : limits.firstTokenMs;
+    const what = which === 'total' ? 'end of the reply' : which === 'idle' ? 'new token' : 'first token';
+    return new Ax650Error('TIMEOUT', `No ${what} within ${ms} ms (${which} timeout); the generation was stopped.`, { params: { which, ms } });
+  }
+
+  /** The run is over (the runtime answered or failed): a stop can no longer be stuck. */
+  private finish(): void {
+    this.finished = true;
+    clearTimeout(this.stuckTimer);
   }
 
   private async generateOnce(plan: Plan, onDelta: (d: string) => void): Promise<TurnOutcome> {
     const { ctx } = this;
     const req = this.job.request;
     const sampling = { ...ctx.sampling, ...stripUndefined(req.sampling ?? {}) };
-    const turn = { prompt: plan.prompt, system: plan.system, history: plan.history ?? [], sampling, think: req.think === true } as Parameters<RuntimeClient['generate']>[0];
+    const turn: Parameters<RuntimeClient['generate']>[0] = { prompt: plan.prompt, system: plan.system, history: plan.history ?? [], sampling, think: req.think === true };
     if (ctx.client.capabilities.maxTokens) turn.maxTokens = this.sentMaxTokens = req.maxTokens ?? ctx.replyBudget(plan.contextTokens);
     // The stats joiner counts only generates the runtime accepted, in order (lib/runtime/stats-joiner.ts).
-    return ctx.client.generate(turn, {
-      onDelta,
-      onAccepted: () => {
-        this.accepted = true;
-        ctx.beginGenerate(this.job.id);
-      },
-      signal: this.ctl.signal,
-      wedgeMs: ctx.wedgeMs,
-    });
+    const onAccepted = () => {
+      this.accepted = true;
+      ctx.beginGenerate(this.job.id);
+    };
+    return ctx.client.generate(turn, { onDelta, onAccepted, signal: this.ctl.signal, wedgeMs: ctx.wedgeMs });
   }
 
   private afterTurn(plan: Plan, raw: string): void {
@@ -179,7 +218,9 @@ export class JobExecution {
       ctx.setContext({ kind: 'unknown' });
       return;
     }
-    if (plan.conversation && this.stopReason !== 'crash') {
+    // A msg.reset of this conversation while the turn ran: the turn belongs to the forgotten history.
+    const forgotten = plan.stored !== null && ctx.conversations.get(plan.conversation ?? '') !== plan.stored;
+    if (plan.conversation && this.stopReason !== 'crash' && !forgotten) {
       // The runtime keeps even a stopped reply as last_reply (reference §1.6), so the history does too.
       if (plan.transcript) ctx.conversations.setTurns(plan.conversation, plan.history ?? [], plan.system);
       ctx.conversations.addTurn(plan.conversation, plan.prompt, stripThink(raw));
@@ -190,10 +231,15 @@ export class JobExecution {
   }
 
   private async result(plan: Plan, text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>): Promise<JobResult> {
-    const end = Date.now();
-    // The runtime prints a run's stats at its end: not yet for a crash, nor for a stop that does not end the run.
+    // The runtime prints a run's stats at its end: not yet for a crash, nor for a stop that does not end the run (axllm).
     const noStats = this.stopReason === 'crash' || (this.stopReason !== null && this.stopReason !== 'length' && !this.ctx.client.capabilities.stopEndsRun);
     const rt = noStats ? {} : await this.ctx.runtimeStats(this.job.id).catch(() => ({} as RuntimeReportedStats));
+    return this.partialResult(text, started, firstAt, queueMs, doneReason, extra, plan, rt);
+  }
+
+  /** The result from what the package measured itself, without waiting for the runtime's own log lines. */
+  private partialResult(text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>, plan: Plan, rt: RuntimeReportedStats = {}): JobResult {
+    const end = Date.now();
     const completionTokens = text === '' ? 0 : this.ctx.countTokens(text);
     const decodeMs = firstAt === null ? 0 : end - firstAt;
     const stats: JobStats = {
@@ -207,6 +253,7 @@ export class JobExecution {
       doneReason,
       ...extra,
     };
+    this.heldTokens = rt.precomputeLen;
     if (rt.runtimeTtftMs !== undefined) stats.runtimeTtftMs = rt.runtimeTtftMs;
     if (rt.runtimeTokensPerSecond !== undefined) stats.runtimeTokensPerSecond = rt.runtimeTokensPerSecond;
     return { text, stats };

@@ -8,10 +8,14 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Ax650Error, type ErrorCode } from '../errors';
 import { ManagedChild, reapOrphan, type ExitInfo } from '../supervisor';
+import { groupMembers } from '../supervisor/proc';
+import { connectionOwnedBy } from '../supervisor/socket-owner';
 import { startTokenizerServer, type TokenizerServer } from '../tokenizer/server';
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
 import { execFileSync } from 'node:child_process';
+import { loadFailureCause } from './load-cause';
 import { RuntimeLogParser } from './log-parser';
+import { DeadCardScanner } from '../device/dead-card-watch';
 import { pidFilePath, type RuntimeConfig } from './config';
 
 export interface ProcessEventMap {
@@ -19,6 +23,10 @@ export interface ProcessEventMap {
   exit: [which: 'runtime' | 'tokenizer', info: ExitInfo, tail: string];
   progress: [percent: number];
   line: [line: string];
+  /** The AXCL dead-card report appeared anywhere in the runtime's output. */
+  deadCard: [device: number];
+  /** Something the user should fix that does not stop the runtime (e.g. no pid file in a read-only state folder). */
+  warning: [message: string];
 }
 
 export interface LaunchSpec {
@@ -69,6 +77,8 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
         const opts = { modelDir: cfg.modelDir, host: cfg.tokenizerHost, port: cfg.tokenizerPort };
         this.tokenizer = await startTokenizerServer(this.loadedTokenizer ? { ...opts, tokenizer: this.loadedTokenizer } : opts);
         this.loadedTokenizer = this.tokenizer.tokenizer;
+        // Uids (and so sessions that are never evicted) only for the runtime this set started.
+        this.tokenizer.setUidGate((peer) => this.isRuntimeConnection(peer.clientPort, peer.serverPort));
       } catch (e) {
         throw tokenizerError(e, cfg.tokenizerPort);
       }
@@ -90,6 +100,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       env: { PYTHONUNBUFFERED: '1' },
       pidFile,
     });
+    if (child.pidFileProblem) this.emit('warning', child.pidFileProblem);
     this.tokenizerChild = child;
     child.on('line', (line) => this.emit('line', `[tokenizer] ${line}`));
     child.once('exit', (info) => {
@@ -103,6 +114,13 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       if (Date.now() > deadline) throw new Ax650Error('TOKENIZER_FAILED', 'The vendor tokenizer script did not open its port within 60 s.', { tail: child.tail() });
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The connection comes from the runtime process or one it forked; true where /proc cannot tell. */
+  private isRuntimeConnection(clientPort: number, serverPort: number): boolean {
+    const runtime = this.runtime;
+    if (!runtime || runtime.exited) return false;
+    return connectionOwnedBy([...new Set([runtime.pid, ...groupMembers(runtime.pid)])], clientPort, serverPort) ?? true;
   }
 
   /**
@@ -125,7 +143,13 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       lineBuffered: cfg.lineBuffered,
       pidFile,
     });
+    if (child.pidFileProblem) this.emit('warning', child.pidFileProblem);
     this.runtime = child;
+    const deadCard = new DeadCardScanner();
+    child.on('output', (text) => {
+      const device = deadCard.push(text);
+      if (device !== null) this.emit('deadCard', device);
+    });
     child.on('line', (line) => {
       this.parser.push(line);
       this.emit('line', line);
@@ -158,8 +182,10 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       };
       const onExit = (info: ExitInfo) => {
         cleanup();
-        const why = initFailure ? ` after "LLM.Init failed": ${initFailure}` : '';
-        reject(new Ax650Error('RUNTIME_CRASHED', `The runtime exited while loading the model (${describeExit(info)})${why}.`, { tail: child.tail() }));
+        const tail = child.tail();
+        const cause = initFailure ? `LLM.Init failed: ${initFailure}` : loadFailureCause(tail);
+        const params = { exit: describeExit(info), ...(cause === null ? {} : { cause }) };
+        reject(new Ax650Error('RUNTIME_CRASHED', `The runtime exited while loading the model (${params.exit})${cause === null ? '' : `: ${cause}`}.`, { tail, params }));
       };
       const cleanup = () => {
         settled = true;

@@ -72,6 +72,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       this.emit('state', this.stateValue, this.info());
     });
     this.procs.on('line', (line) => this.emit('log', line));
+    this.procs.on('warning', (message) => this.emit('warning', message));
     this.procs.on('exit', (which, info, tail) => {
       const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
       this.crash(new Ax650Error('RUNTIME_CRASHED', `The NPU ${which} process ended unexpectedly (${how}).`, { tail }));
@@ -80,9 +81,23 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       if (i.maxTokenLen !== undefined) this.initLimits.maxTokenLen = i.maxTokenLen;
       if (i.prefillMaxTokenNum !== undefined) this.initLimits.prefillMaxTokenNum = i.prefillMaxTokenNum;
     });
-    this.procs.parser.on('deadCard', (device) => {
-      this.fail(new Ax650Error('DEAD_CARD', `The NPU card (PCIe bus ${device}) stopped answering: the driver reports it dead. Only a reboot of the host brings it back; check cooling and power.`, { params: { device }, tail: this.procs.tail() }));
-    });
+    this.procs.on('deadCard', (device) => this.onDeadCard(device));
+  }
+
+  /**
+   * The driver's dead-card report: the running prompt fails with DEAD_CARD at once and the runtime is
+   * not restarted (only a host reboot helps). A prompt that itself contains such a report could be
+   * echoed by the runtime or the model; then the report is not trusted (the kernel-log watch and the
+   * timeouts still apply).
+   */
+  private onDeadCard(device: number): void {
+    const req = this.current?.job.request;
+    const texts = req ? [req.prompt, req.system ?? '', ...(req.messages ?? []).map((m) => m.content)] : [];
+    if (texts.some((t) => /device manager/.test(t) && /is dead/.test(t))) {
+      this.emit('warning', 'A dead-card report appeared while the running prompt contains one; it is ignored.');
+      return;
+    }
+    this.fail(new Ax650Error('DEAD_CARD', `The NPU card (PCIe bus ${device}) stopped answering: the driver reports it dead. Only a reboot of the host brings it back; check cooling and power.`, { params: { device }, tail: this.procs.tail() }));
   }
 
   get state(): RuntimeState {
@@ -117,7 +132,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
 
   submit(request: JobRequest): JobHandle {
     validateRequest(request);
-    this.tools?.checkFits(request.prompt);
+    this.tools?.checkFits(request.messages?.find((m) => m.role === 'system')?.content ?? request.system ?? this.cfg.systemPrompt, request.prompt);
     if (this.stateValue === 'failed') {
       throw new Ax650Error('RUNTIME_FAILED', `The NPU runtime has failed and is not restarting: ${this.lastError?.message ?? 'see the log'}. Fix the cause and redeploy.`, { tail: this.lastError?.tail });
     }
@@ -129,6 +144,19 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     if (this.stateValue === 'stopped') this.start().catch(() => undefined);
     queueMicrotask(() => this.pump());
     return job;
+  }
+
+  /**
+   * msg.reset: forgets a conversation. When the runtime's context holds it, that context goes too:
+   * reset at once when the NPU is idle, otherwise before the next job (which then never continues it).
+   */
+  forgetConversation(key: string): boolean {
+    const had = this.conversations.delete(key);
+    if (this.context.kind === 'conversation' && this.context.key === key) {
+      this.context = { kind: 'unknown' };
+      if (!this.current && !this.maintenance && this.queue.length === 0 && this.stateValue === 'ready') this.resetAhead();
+    }
+    return had;
   }
 
   cancelOwner(owner: string): number {
@@ -250,7 +278,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
         this.context = c;
       },
       restoreHistory: tokServer ? (m) => tokServer.setNextResetHistory(m) : null,
-      fit: (system, turns, prompt, maxTokens) => tools.fit(system, turns, prompt, maxTokens),
+      fit: (system, turns, prompt, maxTokens, held) => tools.fit(system, turns, prompt, maxTokens, held),
       replyBudget: (contextTokens) => tools.replyBudget(this.cfg.maxReplyTokens, contextTokens),
       beginGenerate: (id) => this.joiner.beginGenerate(id),
       runtimeStats: (id) => this.joiner.statsFor(id, 300),
@@ -259,19 +287,28 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       settle: () => this.maintenance ?? Promise.resolve(),
       wedgeMs: this.cfg.wedgeMs,
       timeouts: this.opts.timeouts ?? DEFAULT_TIMEOUTS,
+      stopBoundMs: this.cfg.stopBoundMs,
+      onStuck: (err) => this.wedged(err),
     });
     this.current = { job, exec };
     this.setState('busy');
     job.markStarted();
     exec.run().finally(() => {
+      // A crash or wedge detaches the job at once; a late end of its run must not touch the next runtime's job.
+      if (this.current?.exec !== exec) return;
       job.result.then((r) => this.metrics.record(r.stats.tokensPerSecond, r.stats.ttftMs), () => undefined);
+      if (exec.wedgedError) {
+        this.current = null;
+        return this.wedged(exec.wedgedError);
+      }
       // The job has its answer; the next one waits until the engine has really finished this one (axllm
-      // generates on after a stop). A runtime that does not get there is restarted.
+      // generates on after a stop, docs/axllm.md). One that does not get there within stopDrainMs is restarted.
       // Not `maintenance`: a shutdown must not wait for it (closing the client ends the wait).
       void client.engineFree(this.cfg.stopDrainMs).then(
         () => undefined,
-        (e: unknown) => this.crash(toAx650Error(e, 'RUNTIME_WEDGED')),
+        (e: unknown) => this.wedged(toAx650Error(e, 'RUNTIME_WEDGED')),
       ).finally(() => {
+        if (this.current?.exec !== exec) return;
         this.current = null;
         if (this.stateValue !== 'busy') return;
         this.setState('ready');
@@ -293,8 +330,9 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
         () => {
           this.context = { kind: 'fresh', system };
         },
-        () => {
+        (e: unknown) => {
           this.context = { kind: 'unknown' };
+          if (toAx650Error(e).code === 'RUNTIME_WEDGED') this.wedged(toAx650Error(e));
         },
       )
       .finally(() => {
@@ -308,22 +346,35 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     else if (this.current?.job === job) this.current.exec.stop('abort');
   }
 
+  /**
+   * The runtime is alive but does not obey: it ignored a stop for stopBoundMs or stayed busy through the
+   * client's retries (a wedged NPU). It is ended and restarted under the restart policy like a crash,
+   * and the queued prompts run on the new process.
+   */
+  private wedged(cause: Ax650Error): void {
+    if (this.stateValue !== 'ready' && this.stateValue !== 'busy' && this.stateValue !== 'resetting') return;
+    this.crash(new Ax650Error('RUNTIME_WEDGED', `The NPU runtime stopped responding: ${cause.message} It was ended and is being restarted.`, { tail: this.procs.tail(), cause }));
+  }
+
   /** A child died or the load failed: tell the running job now, keep the queue, restart with backoff. */
   private crash(err: Ax650Error): void {
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped' || this.stateValue === 'failed' || this.stateValue === 'backoff') return;
     this.lastError = err;
     this.current?.exec.stop('crash', new Ax650Error('RUNTIME_CRASHED', `${err.message} The prompt was not finished.`, { tail: err.tail }));
+    this.current = null;
+    // The old process's client must not poll the next process on the same port.
+    const oldClient = this.client;
+    this.client = null;
     const uptime = this.readyAt ? Date.now() - this.readyAt : 0;
     const decision = this.restartPolicy.onCrash(uptime);
     if (decision.action === 'give-up') {
-      this.fail(new Ax650Error('RUNTIME_FAILED', `${err.message} Not restarting: ${decision.reason}.`, { tail: err.tail }));
+      this.fail(new Ax650Error('RUNTIME_FAILED', `${err.message} Not restarting: ${decision.reason}.`, { tail: err.tail, params: err.params }));
       return;
     }
     this.restarts++;
     this.setState('backoff');
-    const client = this.client;
-    this.client = null;
-    void this.procs.stop().then(() => client?.close()).then(() => this.restartVerdict(), () => this.restartVerdict()).then((verdict) => {
+    void this.procs.stop().then(() => this.restartVerdict(), () => this.restartVerdict()).then(async (verdict) => {
+      await oldClient?.close().catch(() => undefined);
       if (this.stateValue !== 'backoff') return;
       if (verdict) return this.fail(verdict);
       this.backoffTimer = setTimeout(() => {
@@ -351,7 +402,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     this.current?.exec.stop('crash', err);
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.setState('failed');
-    const failed = new Ax650Error(err.code === 'RUNTIME_FAILED' ? 'RUNTIME_FAILED' : err.code, err.message, { tail: err.tail });
+    const failed = new Ax650Error(err.code === 'RUNTIME_FAILED' ? 'RUNTIME_FAILED' : err.code, err.message, { tail: err.tail, params: err.params });
     for (const job of this.queue.drain()) job.fail(failed);
     void this.procs.stop();
   }

@@ -3,9 +3,8 @@
  * (max_tokens, stats, status rates), cutting text at a token count, refusing prompts that cannot fit
  * one turn, and fitting a conversation into the context the init log reported.
  */
-import { Ax650Error } from '../errors';
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
-import { DEFAULT_LIMITS, fitHistory, type FitResult } from './conversation-fit';
+import { contextFullError, DEFAULT_LIMITS, fitConversation, qwenCounter, type ConversationCounter, type FitLimits, type FitResult } from './conversation-fit';
 import type { ChatMessage } from './types';
 
 export interface ContextLimits {
@@ -14,7 +13,11 @@ export interface ContextLimits {
 }
 
 export class TokenTools {
-  constructor(private readonly tok: QwenTokenizer, private readonly limits: ContextLimits) {}
+  private readonly counter: ConversationCounter;
+
+  constructor(private readonly tok: QwenTokenizer, private readonly limits: ContextLimits) {
+    this.counter = qwenCounter(tok);
+  }
 
   count(text: string): number {
     return this.tok.encode(text).length;
@@ -25,18 +28,14 @@ export class TokenTools {
     return this.tok.decode(this.tok.encode(text).slice(0, n)).replace(/\uFFFD+$/, '');
   }
 
-  /** Refuses a prompt the runtime could never prefill in one turn, before it is queued. */
-  checkFits(prompt: string): void {
-    const limit = this.limits.prefillMaxTokenNum;
-    if (limit === null) return;
-    // The chat template adds about a dozen tokens around the prompt (reference §3).
-    const room = limit - 16;
-    const tokens = this.count(prompt);
-    if (tokens > room) {
-      throw new Ax650Error('BAD_INPUT', `The prompt is ${tokens} tokens; the model takes at most about ${room} tokens in one turn. Shorten it or split it.`, {
-        params: { field: 'prompt', tokens, limit: room },
-      });
-    }
+  /**
+   * Refuses, before it is queued, a prompt the runtime could never take in one turn even in a fresh
+   * context with only the system prompt: the same rules and the same CONTEXT_FULL as the fit itself.
+   */
+  checkFits(system: string, prompt: string): void {
+    if (this.limits.prefillMaxTokenNum === null) return;
+    const fit = fitConversation(this.counter, system, [], prompt, this.fitLimits(undefined));
+    if (!fit.fits) throw contextFullError(fit);
   }
 
   /** max_tokens for a runtime that honours it: the cap, or less when the context leaves less room. */
@@ -46,11 +45,15 @@ export class TokenTools {
     return Math.max(1, Math.min(cap, max - contextTokens));
   }
 
-  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined): FitResult {
-    return fitHistory(this.tok, system, turns, prompt, {
+  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined, heldTokens?: number): FitResult {
+    return fitConversation(this.counter, system, turns, prompt, this.fitLimits(maxTokens), heldTokens);
+  }
+
+  private fitLimits(maxTokens: number | undefined): FitLimits {
+    return {
       prefillMaxTokenNum: this.limits.prefillMaxTokenNum ?? DEFAULT_LIMITS.prefillMaxTokenNum,
       maxTokenLen: this.limits.maxTokenLen ?? DEFAULT_LIMITS.maxTokenLen,
       replyReserve: Math.min(maxTokens ?? DEFAULT_LIMITS.replyReserve, DEFAULT_LIMITS.replyReserve),
-    });
+    };
   }
 }

@@ -85,8 +85,10 @@ export interface JobStats {
   resetMs?: number;
   /** The context was full: it was reset and the prompt retried once in a fresh context. */
   contextReset?: boolean;
-  /** Oldest conversation turns dropped so the history fits the context. */
+  /** Oldest conversation exchanges (a user turn and its reply) dropped so the history fits the context. */
   truncatedTurns?: number;
+  /** Context tokens those exchanges took. */
+  truncatedTokens?: number;
   /** The conversation's history could not be restored (vendor tokenizer): it started afresh. */
   historyDropped?: boolean;
 }
@@ -136,6 +138,8 @@ export interface RuntimeInfo {
 export interface RuntimeEventMap {
   state: [state: RuntimeState, info: RuntimeInfo];
   log: [line: string];
+  /** A problem that does not stop the runtime but needs the user (e.g. a read-only state folder). */
+  warning: [message: string];
   /** Ready, nothing queued, nothing running, no reset prefill under way: the runtime gets no requests now. */
   idle: [];
 }

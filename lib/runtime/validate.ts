@@ -72,7 +72,10 @@ export function parseOptions(raw: unknown): { sampling: SamplingOptions; maxToke
 function checkText(v: unknown, field: string): string {
   if (typeof v !== 'string') throw bad(`${field} must be a string, got ${describe(v)}.`, field);
   if (v.length > MAX_PROMPT_CHARS) {
-    throw bad(`${field} is ${v.length} characters; the NPU model takes at most about ${MAX_PROMPT_CHARS} characters (2,048 tokens).`, field);
+    // Too long for the context: the same condition and code as a prompt the token count refuses.
+    throw new Ax650Error('CONTEXT_FULL', `${field} is ${v.length} characters; that is far more than the model's context (2,048 tokens) and more than the ${MAX_PROMPT_CHARS} characters counted at all. Shorten it.`, {
+      params: { field, chars: v.length, limit: MAX_PROMPT_CHARS },
+    });
   }
   return v;
 }

@@ -4,14 +4,15 @@
  * SIGKILL to the whole group, and recorded in a pid file so a later start can reap it.
  */
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { Ax650Error, toAx650Error } from '../errors';
+import { Ax650Error } from '../errors';
 import { stripAnsi } from './ansi';
 import { planLaunch, spawnError, type SpawnSpec } from './launch';
 import { LineSplitter } from './line-splitter';
-import { describeProcess, removePidFile, writePidFile } from './pid-file';
+import { describeChild, OWNER_MARKER_VAR, removePidFile, writePidFile } from './pid-file';
 import { OutputTail } from './tail';
 import { escalate, groupGone, signalGroup, waitFor, type StopTimings } from './terminate';
 import { trackChild, untrackChild } from './parent-exit';
@@ -30,6 +31,8 @@ export type ChildStream = 'stdout' | 'stderr';
 export interface ManagedChildEvents {
   /** A complete line, ANSI codes removed; empty lines are skipped. */
   line: [line: string, stream: ChildStream];
+  /** Every decoded chunk as read, before line splitting (for markers that may sit inside a line). */
+  output: [text: string, stream: ChildStream];
   exit: [ExitInfo];
 }
 
@@ -66,7 +69,9 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
 
   /** Resolves once the process runs (pid known); rejects with an Ax650Error if it cannot be spawned. */
   static async start(spec: SpawnSpec): Promise<ManagedChild> {
-    const launch = planLaunch(spec);
+    // The owner marker goes into the environment before the spawn: it is what later proves the process ours.
+    const marker = randomUUID();
+    const launch = planLaunch({ ...spec, env: { ...spec.env, [OWNER_MARKER_VAR]: marker } });
     const { execa } = await import('execa');
     const proc = execa(launch.file, launch.args, {
       cwd: spec.cwd,
@@ -88,19 +93,24 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     const child = new ManagedChild(spec, proc, proc.pid);
     trackChild(child);
     if (spec.pidFile) {
+      // Written now, on every start: nothing in the record waits for the child's exec (pid-file.ts).
       try {
-        const rec = describeProcess(proc.pid, spec.name, launch.execCmdline);
-        if (rec) writePidFile(spec.pidFile, rec);
+        writePidFile(spec.pidFile, describeChild(proc.pid, spec.name, marker));
+        child.pidFileWritten = true;
       } catch (e) {
-        await child.stop();
-        throw new Ax650Error('CONFIG_INVALID', `Cannot write the pid file ${spec.pidFile} for ${spec.name}: ${toAx650Error(e).message}`, {
-          params: { name: spec.name, path: spec.pidFile },
-          cause: e,
-        });
+        const code = (e as NodeJS.ErrnoException).code ?? 'error';
+        child.pidFileProblem = `Cannot write the pid file ${spec.pidFile} (${code}): ${spec.name} runs without one, so if Node-RED is killed it cannot be found and ended by the next start. Make the state folder writable.`;
       }
     }
     return child;
   }
+
+  /**
+   * Why no pid file could be written (a read-only or full state folder), as a sentence for a warning;
+   * undefined when it was written or none was asked for. The child runs either way.
+   */
+  pidFileProblem: string | undefined;
+  private pidFileWritten = false;
 
   get exited(): boolean {
     return this.info !== undefined;
@@ -153,6 +163,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     const splitter = new LineSplitter();
     const take = (text: string, lines: string[]): void => {
       this.outputTail.append(text);
+      if (text !== '') this.emit('output', text, which);
       for (const line of lines) {
         const clean = stripAnsi(line);
         if (clean !== '') this.emit('line', clean, which);
@@ -185,7 +196,8 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     if (!this.stopRequested && !groupGone(this.pid) && signalGroup(this.pid, 'SIGKILL')) {
       await waitFor(() => groupGone(this.pid), HELPER_KILL_MS);
     }
-    if (this.pidFile) removePidFile(this.pidFile, this.pid);
+    // Never throws: a read-only state folder must not turn an exit into an uncaught exception.
+    if (this.pidFile && this.pidFileWritten) removePidFile(this.pidFile, this.pid);
     untrackChild(this);
     this.info = { code, signal, stopped: this.stopRequested };
     this.emit('exit', this.info);

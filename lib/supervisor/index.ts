@@ -5,4 +5,5 @@ export { stripAnsi } from './ansi';
 export { LineSplitter, type LineSplitterOptions } from './line-splitter';
 export { TAIL_LIMIT } from './tail';
 export { DEFAULT_STOP, type StopTimings } from './terminate';
-export { readPidFile, type PidRecord } from './pid-file';
+export { OWNER_MARKER_VAR, readPidFile, type PidRecord } from './pid-file';
+export { provenProcesses } from './reap';

@@ -21,7 +21,7 @@ export interface SpawnSpec {
    * binary (dynamically linked, so stdbuf's preload works) only flushes at some points.
    */
   lineBuffered?: boolean;
-  /** Where to record pid + start time + command line for reapOrphan(). */
+  /** Where to record pid + start time + owner marker for reapOrphan(). */
   pidFile?: string;
 }
 
@@ -29,8 +29,6 @@ export interface Launch {
   file: string;
   args: string[];
   env: Record<string, string>;
-  /** The argv the process ends up running (after stdbuf's exec), when a wrapper is used. */
-  execCmdline?: string[];
 }
 
 export function mergeEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
@@ -98,7 +96,7 @@ export function planLaunch(spec: SpawnSpec): Launch {
     const candidate = spec.command.includes('/') ? resolve(spec.cwd, spec.command) : undefined;
     throw spawnError(spec, candidate !== undefined && probe(candidate) === 'EACCES' ? 'EACCES' : onPathCode(spec, env.PATH));
   }
-  return { file: stdbuf, args: ['-oL', spec.command, ...spec.args], env, execCmdline: [spec.command, ...spec.args] };
+  return { file: stdbuf, args: ['-oL', spec.command, ...spec.args], env };
 }
 
 /** A bare name is EACCES when some PATH entry has it but none may be executed. */

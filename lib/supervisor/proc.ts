@@ -50,6 +50,24 @@ export function readCmdline(pid: number): string[] | undefined {
   }
 }
 
+/**
+ * True when the process's initial environment (what it was exec'd with, `/proc/<pid>/environ`)
+ * holds `name=value`. The kernel lets only the owner (and root) read it, and a process that is not
+ * ours cannot have a random value we generated, so this is the proof of ownership reapOrphan needs.
+ * False when unreadable (another user, hidepid, no /proc): unproven means not ours.
+ */
+export function hasEnvEntry(pid: number, name: string, value: string): boolean {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return false;
+  }
+  const entry = Buffer.from(`${name}=${value}\0`);
+  if (raw.subarray(0, entry.length).equals(entry)) return true;
+  return raw.includes(Buffer.concat([Buffer.from([0]), entry]));
+}
+
 /** True while the process exists and is not a zombie. EPERM counts as alive (it exists, not ours). */
 export function isRunning(pid: number): boolean {
   try {

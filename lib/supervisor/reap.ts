@@ -1,15 +1,20 @@
 /**
  * Ends a runtime left behind by a parent that died without stopping it (the child runs in its own
- * process group, so it survives a SIGKILLed Node-RED and keeps port 8000 and the NPU). Nothing is
- * signalled unless the pid file's identity still matches: a recycled pid is someone else's process.
+ * process group, so it survives a SIGKILLed Node-RED and keeps port 8000 and the NPU). Only a
+ * process proven to be ours is ever signalled: one whose environment carries the pid file's owner
+ * marker (pid-file.ts). That holds for the child after any number of execs (`stdbuf`, a `#!` wrapper
+ * that execs the program) and for everything it forked (a run script's program), and never for a
+ * stranger, even one with the recorded pid, start time and command line, nor for a process that
+ * later took over a dead leader's pid or group. Each proven process is signalled by pid, never by
+ * group, so nothing unproven in the group is touched.
  */
 import { basename } from 'node:path';
-import { readPidFile, removePidFile, type PidRecord } from './pid-file';
-import { groupMembers, isRunning, readCmdline, readStat } from './proc';
-import { escalate, sendSignal, signalGroup, type StopTimings } from './terminate';
+import { OWNER_MARKER_VAR, readPidFile, removePidFile, type PidRecord } from './pid-file';
+import { groupMembers, hasEnvEntry, isRunning, readCmdline, readStat } from './proc';
+import { escalate, sendSignal, type StopTimings } from './terminate';
 
 export interface ReapResult {
-  /** A live process (or its leftover group) matching the pid file was found. */
+  /** A live process proven to be the recorded child (or one it forked) was found. */
   found: boolean;
   pid?: number;
   /** It was found and is gone now. */
@@ -19,13 +24,9 @@ export interface ReapResult {
 }
 
 export interface ReapOptions {
-  /** Only end the orphan if its command line runs this program (full path or base name). */
+  /** Only end the orphan if its leader's command line runs this program (full path or base name). */
   expectCommand?: string;
   timings?: StopTimings;
-}
-
-function sameArgv(a: string[], b: string[] | undefined): boolean {
-  return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function runsCommand(argv: string[], command: string): boolean {
@@ -37,6 +38,18 @@ function describe(rec: PidRecord): string {
   return `${rec.name} (pid ${rec.pid})`;
 }
 
+/** The recorded pid and its group's members that carry the record's owner marker, running (not zombies). */
+export function provenProcesses(rec: PidRecord): number[] {
+  const candidates = new Set<number>([rec.pid, ...groupMembers(rec.pgid)]);
+  const out: number[] = [];
+  for (const pid of candidates) {
+    if (pid === process.pid || pid === process.ppid) continue;
+    if (!isRunning(pid)) continue;
+    if (hasEnvEntry(pid, OWNER_MARKER_VAR, rec.marker)) out.push(pid);
+  }
+  return out.sort((a, b) => a - b);
+}
+
 export async function reapOrphan(pidFile: string, opts: ReapOptions = {}): Promise<ReapResult> {
   const read = readPidFile(pidFile);
   if (!read.ok) {
@@ -46,61 +59,37 @@ export async function reapOrphan(pidFile: string, opts: ReapOptions = {}): Promi
   const rec = read.record;
   const pid = rec.pid;
   if (pid === process.pid || pid === process.ppid) {
+    removePidFile(pidFile, pid);
     return { found: false, pid, killed: false, reason: `pid file names this process or its parent (pid ${pid}); left alone` };
   }
-
-  if (!isRunning(pid)) return reapLeftoverGroup(pidFile, rec, opts.timings);
-
-  const stat = readStat(pid);
-  const cmdline = readCmdline(pid);
-  if (!stat || stat.startTime !== rec.startTime) {
+  const proven = provenProcesses(rec);
+  if (proven.length === 0) {
     removePidFile(pidFile, pid);
-    return { found: false, pid, killed: false, reason: `pid ${pid} now belongs to another process (start time differs); left alone` };
+    const why = isRunning(pid) ? `pid ${pid} runs but is not ours (no owner marker in its environment); left alone` : `${describe(rec)} is no longer running`;
+    return { found: false, pid, killed: false, reason: why };
   }
-  if (!cmdline || !(sameArgv(rec.cmdline, cmdline) || sameArgv(cmdline, rec.execCmdline))) {
-    removePidFile(pidFile, pid);
-    return { found: false, pid, killed: false, reason: `pid ${pid} runs a different command line; left alone` };
+  if (opts.expectCommand !== undefined && proven.includes(pid)) {
+    const cmdline = readCmdline(pid) ?? [];
+    if (!runsCommand(cmdline, opts.expectCommand)) {
+      return { found: true, pid, killed: false, reason: `${describe(rec)} runs ${cmdline[0] ?? '?'}, not ${opts.expectCommand}; left alone` };
+    }
   }
-  if (opts.expectCommand !== undefined && !runsCommand(cmdline, opts.expectCommand)) {
-    return { found: true, pid, killed: false, reason: `${describe(rec)} runs ${cmdline[0] ?? '?'}, not ${opts.expectCommand}; left alone` };
-  }
-
-  // A group is signalled only while the process still leads the group it was recorded with.
-  const asGroup = stat.pgid === pid && rec.pgid === pid;
-  const send = (signal: NodeJS.Signals): boolean => (asGroup ? signalGroup(pid, signal) : sendSignal(pid, signal));
-  const gone = (): boolean => !isRunning(pid) && (!asGroup || groupMembers(pid).length === 0);
+  const leaderAlive = proven.includes(pid);
+  const startMatches = rec.startTime === null || readStat(pid)?.startTime === rec.startTime;
+  // Proven processes are re-listed before every signal: ones the orphan forks meanwhile carry the marker too.
+  const send = (signal: NodeJS.Signals): boolean => {
+    let any = false;
+    for (const p of provenProcesses(rec)) any = sendSignal(p, signal) || any;
+    return any;
+  };
   try {
-    const r = await escalate(send, gone, opts.timings);
-    if (!r.gone) return { found: true, pid, killed: false, reason: `${describe(rec)} is still running after SIGKILL` };
+    const r = await escalate(send, () => provenProcesses(rec).length === 0, opts.timings);
+    if (!r.gone) return { found: true, pid, killed: false, reason: `${describe(rec)} (or what it forked) is still running after SIGKILL` };
     removePidFile(pidFile, pid);
-    return { found: true, pid, killed: true, reason: `ended orphaned ${describe(rec)}${r.lastSignal ? ` with ${r.lastSignal}` : ''}` };
+    const what = leaderAlive && startMatches ? `orphaned ${describe(rec)}` : `${proven.length} process(es) left by ${describe(rec)}`;
+    return { found: true, pid, killed: true, reason: `ended ${what}${r.lastSignal ? ` with ${r.lastSignal}` : ''}` };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     return { found: true, pid, killed: false, reason: `cannot signal ${describe(rec)}: ${code}` };
-  }
-}
-
-/**
- * The leader is gone but helpers it forked may still hold the group. Linux does not hand out a pid
- * that is still in use as a process-group id, so members of that group are the leader's own
- * descendants; the start-time check guards the case where the group died and was recreated.
- */
-async function reapLeftoverGroup(pidFile: string, rec: PidRecord, timings?: StopTimings): Promise<ReapResult> {
-  const pid = rec.pid;
-  const members = (): number[] =>
-    groupMembers(rec.pgid).filter((m) => (readStat(m)?.startTime ?? -1) >= rec.startTime);
-  const left = rec.pgid === pid ? members() : [];
-  if (left.length === 0) {
-    removePidFile(pidFile, pid);
-    return { found: false, pid, killed: false, reason: `${describe(rec)} is no longer running` };
-  }
-  try {
-    const r = await escalate((s) => signalGroup(rec.pgid, s), () => members().length === 0, timings);
-    if (!r.gone) return { found: true, pid, killed: false, reason: `processes left by ${describe(rec)} survive SIGKILL` };
-    removePidFile(pidFile, pid);
-    return { found: true, pid, killed: true, reason: `${describe(rec)} had exited; ended ${left.length} process(es) it left in its group` };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    return { found: true, pid, killed: false, reason: `cannot signal the group of ${describe(rec)}: ${code}` };
   }
 }

@@ -20,8 +20,19 @@ export type { TokenizerEventMap } from './protocol';
 /** The vendor script's port. */
 export const DEFAULT_TOKENIZER_PORT = 12345;
 export const DEFAULT_TOKENIZER_HOST = '127.0.0.1';
-/** Request bodies above this are refused; the runtime sends one prompt or a few ids per request. */
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/**
+ * Request bodies above this are refused (413) without being read. The largest real request is an
+ * `/encode` with one prompt and the last reply, both bounded by the context (2559 tokens for the
+ * Qwen3-4B build; even at 32 bytes of JSON per token that is about 80 KiB). The bound also keeps any
+ * one encode well under a second of Node-RED's event loop.
+ */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** The TCP ports of a request's connection, for the uid gate. */
+export interface PeerPorts {
+  clientPort: number;
+  serverPort: number;
+}
 
 export interface TokenizerServerOptions {
   /** The model folder holding `qwen3_tokenizer/` (and optionally `qwen2.5_tokenizer/`). */
@@ -47,7 +58,25 @@ export interface TokenizerServer extends EventEmitter<TokenizerEventMap> {
    * that history. `messages` alternate user/assistant starting with user and end with an assistant turn. null disarms.
    */
   setNextResetHistory(messages: ChatMessage[] | null): void;
+  /**
+   * Only connections the gate accepts get a uid (and their sessions are pinned: never evicted); others
+   * are refused with 403. null: anyone on loopback gets one (the standalone CLI).
+   */
+  setUidGate(gate: ((peer: PeerPorts) => boolean) | null): void;
   close(): Promise<void>;
+}
+
+/**
+ * A browser sends Origin or Sec-Fetch-Site on the requests a web page can make, and a DNS-rebinding
+ * page a foreign Host; the runtime sends none of them. Returns why a request is refused, or null.
+ */
+export function browserReason(headers: http.IncomingHttpHeaders): string | null {
+  if (headers.origin !== undefined) return 'requests with an Origin header are refused';
+  // Browsers send Sec-Fetch-Site on every request a page makes, also the no-cors GETs that carry no Origin.
+  if (headers['sec-fetch-site'] !== undefined) return 'requests from a browser are refused';
+  const host = (headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  if (host !== '' && host !== 'localhost' && !/^127\.\d+\.\d+\.\d+$/.test(host) && host !== '::1') return `Host ${host} is not a loopback name`;
+  return null;
 }
 
 function validateRestore(messages: ChatMessage[]): ChatMessage[] {
@@ -63,6 +92,7 @@ function validateRestore(messages: ChatMessage[]): ChatMessage[] {
 
 class BuiltinTokenizerServer extends EventEmitter<TokenizerEventMap> implements TokenizerServer {
   private restore: ChatMessage[] | null = null;
+  private uidGate: ((peer: PeerPorts) => boolean) | null = null;
   private readonly sessions: SessionStore<TokenizerSession>;
   private readonly http: http.Server;
   private readonly context: ProtocolContext;
@@ -100,6 +130,10 @@ class BuiltinTokenizerServer extends EventEmitter<TokenizerEventMap> implements 
     this.restore = messages === null ? null : validateRestore(messages);
   }
 
+  setUidGate(gate: ((peer: PeerPorts) => boolean) | null): void {
+    this.uidGate = gate;
+  }
+
   listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException): void => {
@@ -128,11 +162,10 @@ class BuiltinTokenizerServer extends EventEmitter<TokenizerEventMap> implements 
     });
   }
 
-  private answer(method: string | undefined, path: string, body: string | null): ProtocolAnswer {
+  private answer(method: string | undefined, path: string, body: string): ProtocolAnswer {
     try {
       if (method === 'GET') return handleGet(this.context, path);
       if (method !== 'POST') return { status: 501, body: { error: `Unsupported method ('${method ?? ''}')` } };
-      if (body === null) return { status: 200, body: { error: 'Request body too large' } };
       return handlePost(this.context, path, body);
     } catch (e) {
       // A throw here would otherwise end the process that hosts Node-RED; the vendor drops the connection instead.
@@ -141,18 +174,45 @@ class BuiltinTokenizerServer extends EventEmitter<TokenizerEventMap> implements 
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const send = (answer: ProtocolAnswer, close = false): void => {
+      const body = pyJsonDumps(answer.body);
+      const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) };
+      if (close) headers['Connection'] = 'close';
+      res.writeHead(answer.status, headers);
+      res.end(body);
+    };
+    const refused = browserReason(req.headers);
+    if (refused) return this.refuse(req, send, 403, `This tokenizer serves the NPU runtime only: ${refused}.`);
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) return this.refuse(req, send, 413, `Request body too large (limit ${MAX_BODY_BYTES} bytes).`);
+    const path = req.url ?? '/';
+    let uidForRuntime = false;
+    if (req.method === 'GET' && path.includes('/get_uid') && this.uidGate) {
+      const peer = { clientPort: req.socket.remotePort ?? 0, serverPort: req.socket.localPort ?? 0 };
+      if (!this.uidGate(peer)) return this.refuse(req, send, 403, 'Only the NPU runtime started with this tokenizer gets a uid.');
+      uidForRuntime = true;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (!res.headersSent) this.refuse(req, send, 413, `Request body too large (limit ${MAX_BODY_BYTES} bytes).`);
     });
     req.on('end', () => {
-      const answer = this.answer(req.method, req.url ?? '/', size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8'));
-      const body = pyJsonDumps(answer.body);
-      res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
+      if (res.headersSent) return;
+      const answer = this.answer(req.method, path, Buffer.concat(chunks).toString('utf8'));
+      const uid = answer.body['uid'];
+      if (uidForRuntime && typeof uid === 'string') this.sessions.pin(uid);
+      send(answer);
     });
+  }
+
+  /** Answers at once and closes the connection afterwards; a body still arriving is discarded unread. */
+  private refuse(req: http.IncomingMessage, send: (a: ProtocolAnswer, close?: boolean) => void, status: number, error: string): void {
+    send({ status, body: { error } }, true);
+    req.removeAllListeners('data');
+    req.resume();
   }
 }
 

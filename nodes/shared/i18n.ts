@@ -13,7 +13,9 @@ export function errorText(RED: NodeAPI, err: Ax650Error): string {
   const translated = RED._(key, err.params);
   // Node-RED returns the key itself when the catalog has no entry; the English sentence from lib is the fallback.
   if (!translated || translated === key || translated.endsWith(`errors.${err.code}`) || /__\w+__/.test(translated)) return err.message;
-  return translated;
+  // What the runtime printed when it failed (e.g. "axcl_Init(0) failed") is never lost to a shorter translation.
+  const cause = err.params['cause'];
+  return typeof cause === 'string' && !translated.includes(cause) ? `${translated} (${cause})` : translated;
 }
 
 /** An Error for done(): Catch nodes read `message`, flows read `code` (and `tail` for crashes). */

@@ -33,10 +33,14 @@ const FILL: Record<RuntimeState, NodeStatus['fill']> = {
   stopping: 'grey',
 };
 
-/** A short status for a runtime state, e.g. "loading 42%" or "failed: DEAD_CARD". */
-export function runtimeStatus(RED: NodeAPI, info: RuntimeInfo): NodeStatus {
+/**
+ * A short status for a runtime state, e.g. "loading 42%" or "failed: DEAD_CARD"; on the simulator
+ * "ready (simulator: canned replies)", so a user who sees an unrelated reply knows why.
+ */
+export function runtimeStatus(RED: NodeAPI, info: RuntimeInfo, simulator = false): NodeStatus {
   const ns = '@axnpu/node-red-ax650/ax650-runtime:ax650-runtime.status';
   let text = RED._(`${ns}.${info.state}`);
+  if (simulator && (info.state === 'ready' || info.state === 'busy')) text = RED._(`${ns}.simulated`, { state: text });
   if (info.state === 'loading') text = `${text} ${Math.round(info.loadProgress)}%`;
   if ((info.state === 'failed' || info.state === 'backoff') && info.lastError) text = `${text}: ${info.lastError.code}`;
   return { fill: FILL[info.state], shape: info.state === 'ready' || info.state === 'busy' || info.state === 'failed' ? 'dot' : 'ring', text };

@@ -11,6 +11,15 @@ import { repoRoot } from '../helpers/node-red-process';
 
 export const artifactsDir = path.join(repoRoot, 'test-artifacts');
 
+/** The README's pictures (docs/img), rewritten by the browser tests when AX650_SCREENSHOTS=1 so they stay current. */
+export const docsImageDir = path.join(repoRoot, 'docs', 'img');
+
+export async function docsScreenshot(page: Page, name: string): Promise<void> {
+  if (process.env.AX650_SCREENSHOTS !== '1') return;
+  mkdirSync(docsImageDir, { recursive: true });
+  await page.screenshot({ path: path.join(docsImageDir, `${name}.png`) });
+}
+
 export const SKIP_NO_CHROMIUM = 'chromium is not installed (apt-get install chromium; CI does this): browser tests skipped';
 
 export function chromiumPath(): string | null {
@@ -39,11 +48,12 @@ function groupAlive(pid: number): boolean {
   }
 }
 
-export async function openBrowser(executablePath: string): Promise<TestBrowser> {
+/** `extraArgs`: more Chromium switches, e.g. `--host-resolver-rules` to give loopback servers other names. */
+export async function openBrowser(executablePath: string, extraArgs: readonly string[] = []): Promise<TestBrowser> {
   const server: BrowserServer = await chromium.launchServer({
     executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
   const pid = server.process().pid;
   if (pid === undefined) throw new Error('chromium started without a pid');

@@ -69,7 +69,7 @@ test('editor: palette, runtime dialog and Check folder on an LFS-pointer folder'
     const admin = await token(nr, 'admin', '*');
     const bad = await checkFolderCall(nr, { binary: 3 }, admin);
     assert.equal(bad.status, 400);
-    assert.match(((await bad.json()) as { error: string }).error, /modelDir/);
+    assert.match(((await bad.json()) as { error: string }).error, /^The Model folder is empty/);
     const ok = await checkFolderCall(nr, { modelDir: folder.dir }, admin);
     assert.equal(ok.status, 200);
     assert.deepEqual(((await ok.json()) as { problems: Array<{ code: string }> }).problems.map((p) => p.code), ['BINARY_LFS_POINTER']);

@@ -45,7 +45,7 @@ export interface HealthFlow {
   close(): Promise<void>;
 }
 
-export async function startHealthFlow(health: Record<string, unknown> = {}): Promise<HealthFlow> {
+export async function startHealthFlow(health: Record<string, unknown> = {}, simEnv: Record<string, string> = {}): Promise<HealthFlow> {
   const helper = getHelper();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-health-'));
   const modelDir = path.join(dir, 'model');
@@ -62,7 +62,7 @@ export async function startHealthFlow(health: Record<string, unknown> = {}): Pro
     { id: 'tab', type: 'tab', label: 'health' },
     {
       id: 'rt', type: 'ax650-runtime', mode: 'simulator', modelDir, tokenizerPort: await freeLoopbackPort(), runtimePort: await freeLoopbackPort(),
-      simEnv: JSON.stringify({ ...simulatorTestEnv, AX650_SIM_LOG: path.join(dir, 'sim.log') }), startOn: 'deploy', kernelLog,
+      simEnv: JSON.stringify({ ...simulatorTestEnv, AX650_SIM_LOG: path.join(dir, 'sim.log'), ...simEnv }), startOn: 'deploy', kernelLog,
     },
     {
       id: 'health', z: 'tab', type: 'ax650-health', runtime: 'rt', mode: 'alerts', interval: 0, device: 'on', smi: FAKE_SMI, kernelLog,

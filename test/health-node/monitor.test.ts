@@ -53,14 +53,15 @@ function countingSmi(t: { after: (fn: () => void) => void }): { cmd: string[]; r
 test('"change" sends the first check, then only state, level or alert changes', async (t) => {
   const { runner, m, reports } = await monitor(t, 'change');
   assert.deepEqual(reports.map((r) => [r.trigger, r.send]), [['start', true]]);
-  assert.equal((await m.check('input')).send, false, 'nothing changed');
+  assert.equal((await m.check('interval')).send, false, 'nothing changed');
+  assert.equal((await m.check('input')).send, true, 'a check asked for by an input ("check now") is always answered');
   runner.go('busy', { running: true });
   const last = reports[reports.length - 1]!;
   assert.equal(last.trigger, 'state');
   assert.equal(last.send, true);
   assert.deepEqual(last.changes.state, { from: 'ready', to: 'busy' });
   runner.go('busy', { running: true });
-  assert.equal(reports.length, 3, 'a repeated state (load progress) is not a change');
+  assert.equal(reports.length, 4, 'a repeated state (load progress) is not a change');
   runner.current = { ...runner.current, queueDepth: 9 };
   const queued = await m.check('interval');
   assert.equal(queued.send, true);
@@ -71,7 +72,8 @@ test('"change" sends the first check, then only state, level or alert changes', 
 test('"alerts" sends a crash at once (no probe awaited), not the reload, then the recovery', async (t) => {
   const { runner, m, reports } = await monitor(t, 'alerts');
   assert.equal(reports[0]?.send, false, 'healthy: nothing to say');
-  assert.equal((await m.check('input')).send, false);
+  assert.equal((await m.check('interval')).send, false);
+  assert.equal((await m.check('input')).send, true, 'an input is answered even with no alert');
   runner.go('backoff', { restarts: 1, lastError: { code: 'RUNTIME_CRASHED', message: 'signal SIGKILL' } });
   const crash = reports[reports.length - 1]!;
   assert.equal(crash.trigger, 'state', 'reported synchronously inside the state event');

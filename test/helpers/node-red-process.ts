@@ -5,23 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
+import { freeLoopbackPort } from '../../lib/device/free-port';
 import os from 'node:os';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
 const pkgName = '@axnpu/node-red-ax650';
 
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freeLoopbackPort };
 
 /**
  * Node-RED runs in its own process group (so a SIGKILL test can kill it alone); if the test process
@@ -73,6 +64,8 @@ export interface NodeRedOptions {
   echo?: boolean;
   /** Other packages from this repo's node_modules to install beside it (e.g. `@flowfuse/node-red-dashboard`). */
   modules?: string[];
+  /** false: `userDir` already has the package installed (the packed-install test); do not link this repo. */
+  linkPackage?: boolean;
 }
 
 function link(userDir: string, name: string, target: string): void {
@@ -151,7 +144,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedPr
   const port = opts.port ?? (await freeLoopbackPort());
   const userDir = opts.userDir ?? mkdtempSync(path.join(os.tmpdir(), 'ax650-nr-'));
   const ownsDir = opts.userDir === undefined;
-  linkPackage(userDir, opts.modules);
+  if (opts.linkPackage !== false) linkPackage(userDir, opts.modules);
   if (opts.flows) writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(opts.flows, null, 2));
   const settings = { uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', credentialSecret: false, logging: { console: { level: 'info' } }, ...opts.settings };
   writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);

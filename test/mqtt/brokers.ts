@@ -148,6 +148,8 @@ export interface MosquittoOptions {
   port?: number;
   /** Username → password; when given, anonymous clients are refused. */
   users?: Record<string, string>;
+  /** The text of an ACL file (mosquitto's `acl_file` format). */
+  acl?: string;
 }
 
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
@@ -170,6 +172,10 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     lines.push('allow_anonymous false', `password_file ${passwords}`);
   } else {
     lines.push('allow_anonymous true');
+  }
+  if (opts.acl !== undefined) {
+    writeFileSync(join(dir, 'acl'), opts.acl);
+    lines.push(`acl_file ${join(dir, 'acl')}`);
   }
   lines.push(...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']));
   writeFileSync(conf, lines.join('\n') + '\n');
@@ -195,7 +201,13 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     await exited;
   }
 
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    // A broker that did not start (port taken) leaves no ax650-mosq-* folder behind.
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,

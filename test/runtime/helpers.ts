@@ -61,6 +61,8 @@ export interface SimRuntimeOptions {
   reuse?: { root: string; runtimePort: number; tokenizerPort: number };
   /** Call start() and wait for ready. Default true. */
   start?: boolean;
+  /** How the runtime process is started. Default: the simulator run directly by node (simulatorLauncher). */
+  launcher?: RuntimeLauncher;
 }
 
 export interface SimRuntime {
@@ -121,7 +123,7 @@ export async function startSimRuntime(opts: SimRuntimeOptions = {}): Promise<Sim
   const spawns: number[] = [];
   const launcher: RuntimeLauncher = (c, url) => {
     spawns.push(Date.now());
-    return simulatorLauncher(c, url);
+    return (opts.launcher ?? simulatorLauncher)(c, url);
   };
   const runtimeOpts: RuntimeOptions = { launcher, preflight: opts.preflight ?? runPreflight };
   if (opts.timeouts) runtimeOpts.timeouts = opts.timeouts;

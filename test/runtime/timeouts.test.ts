@@ -1,7 +1,7 @@
 /**
  * Timeouts (issue 4): time to first token, silence between deltas and the whole reply each end the
- * job with TIMEOUT (partial text and stats attached) and stop the runtime, which takes the next job
- * at once.
+ * job with TIMEOUT (partial text and stats attached) at that moment (issue 18), and stop the runtime,
+ * which takes the next job as soon as the stop has run.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +25,8 @@ async function timedOut(s: SimRuntime, timeouts: { firstTokenMs?: number; idleMs
 async function nextJobRuns(s: SimRuntime): Promise<void> {
   const r = await s.rt.submit({ prompt: 'Short one.', maxTokens: 3 }).result;
   assert.equal(r.stats.doneReason, 'length');
-  assert.ok(r.stats.queueMs < 1000, `the runtime was free again (waited ${r.stats.queueMs} ms)`);
+  // The TIMEOUT is reported at once and the stop runs behind it; a prefill cannot be stopped (~1.5 s here).
+  assert.ok(r.stats.queueMs < 2500, `the runtime was free again once the stop had run (waited ${r.stats.queueMs} ms)`);
 }
 
 describe('job timeouts', () => {

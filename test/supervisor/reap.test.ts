@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { readPidFile, reapOrphan, type PidRecord } from '../../lib/supervisor';
+import { OWNER_MARKER_VAR, readPidFile, reapOrphan, type PidRecord } from '../../lib/supervisor';
 import { waitFor } from '../../lib/supervisor/terminate';
 import { assertGone, exitOf, fixture, isGone, startFixture, SUPERVISOR_LIB, tempDir, waitForLine } from './helpers';
 
@@ -46,7 +47,7 @@ async function orphan(pidFile: string, script: string, args: string[], ready: (l
   return { pid, lines };
 }
 
-test('the pid file records pid, start time and command line, and goes away after a clean stop', async (t) => {
+test('the pid file records pid, start time and the owner marker the child carries, and goes away after a clean stop', async (t) => {
   const tmp = tempDir();
   t.after(tmp.remove);
   const pidFile = path.join(tmp.dir, 'run', 'runtime.pid');
@@ -55,7 +56,7 @@ test('the pid file records pid, start time and command line, and goes away after
   assert.equal(rec.pid, child.pid);
   assert.equal(rec.pgid, child.pid, 'the child leads its own process group');
   assert.equal(rec.startTime, procStartTime(child.pid));
-  assert.deepEqual(rec.cmdline, [process.execPath, fixture('stubborn.js'), 'SIGHUP']);
+  assert.match(readFileSync(`/proc/${child.pid}/environ`, 'utf8'), new RegExp(`(^|\0)${OWNER_MARKER_VAR}=${rec.marker}\0`));
   await child.stop();
   assert.equal(existsSync(pidFile), false);
   assertGone(child.pid);
@@ -89,8 +90,8 @@ test('a stdbuf-wrapped orphan is recognised after stdbuf has exec\'d into the pr
   const pidFile = path.join(tmp.dir, 'runtime.pid');
   const child = await startFixture(t, 'stubborn.js', [], { pidFile, lineBuffered: true });
   await waitForLine(child, (l) => l === 'ready');
-  const rec = mustRead(pidFile);
-  assert.deepEqual(rec.execCmdline, [process.execPath, fixture('stubborn.js')]);
+  mustRead(pidFile);
+  assert.deepEqual(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').slice(0, 2), [process.execPath, fixture('stubborn.js')], 'stdbuf has exec\'d');
   const r = await reapOrphan(pidFile, { expectCommand: process.execPath });
   assert.equal(r.killed, true, r.reason);
   assert.deepEqual(await exitOf(child), { code: null, signal: 'SIGINT', stopped: false });
@@ -112,11 +113,11 @@ test('helpers left in the group of an orphan whose leader died are ended', async
   const r = await reapOrphan(pidFile, { timings: { sigintMs: 200, sigtermMs: 200 } });
   assert.equal(r.found, true, r.reason);
   assert.equal(r.killed, true, r.reason);
-  assert.match(r.reason, /had exited; ended 1 process/);
+  assert.match(r.reason, /ended 1 process\(es\) left by orphan/);
   assertGone(pid, gc);
 });
 
-test('a pid file naming a recycled or unrelated pid kills nothing', async (t) => {
+test('a pid file naming a stranger (right pid, start time and command line, no owner marker) kills nothing', async (t) => {
   const tmp = tempDir();
   t.after(tmp.remove);
   const pidFile = path.join(tmp.dir, 'runtime.pid');
@@ -132,11 +133,11 @@ test('a pid file naming a recycled or unrelated pid kills nothing', async (t) =>
   const pid = bystander.pid!;
   const real: PidRecord = {
     name: 'runtime', pid, pgid: pid, startTime: procStartTime(pid),
-    cmdline: [process.execPath, fixture('stubborn.js')], writtenAt: new Date().toISOString(),
+    cmdline: [process.execPath, fixture('stubborn.js')], writtenAt: new Date().toISOString(), marker: randomUUID(),
   };
   const cases: Array<[Partial<PidRecord>, RegExp]> = [
-    [{ startTime: real.startTime + 1 }, /start time differs/],
-    [{ cmdline: ['/opt/ax650/main_api_axcl_aarch64', '--devices', '0'] }, /different command line/],
+    [{}, /runs but is not ours/],
+    [{ startTime: null }, /runs but is not ours/],
     [{ pid: process.pid, pgid: process.pid, startTime: 1 }, /this process/],
   ];
   for (const [change, why] of cases) {

@@ -1,0 +1,139 @@
+/**
+ * Issue #17.2: the packed package works on its own. npm pack → a fresh user folder → the palette
+ * manager's `npm install --omit=dev --engine-strict <tarball>` → this leg's Node-RED (4.1 on Node 20, 5 on
+ * Node 22) with the shipped example `generate-basic` as flows.json (runtime in its shipped `auto` mode:
+ * the simulator, since no card is present) → the example's own "Ask" inject, triggered over the admin
+ * API → the reply in its debug node → `/nodes` lists every node type without error → Node-RED stopped
+ * → no process of the package left. This is the test that catches a run-time need on a dev dependency.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { nodeRedPackage, nodeRedVersion } from '../helpers/nr';
+import { freeLoopbackPort, processTree, repoRoot, startNodeRed } from '../helpers/node-red-process';
+import { simulatorTestEnv } from '../../simulator/env';
+import { alive } from '../editor/flows';
+import { packAndInstall, PKG_NAME, processesUnder } from './packed';
+
+type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+const EXAMPLE = 'generate-basic';
+const ASK = 'c0a1e9b2f7d34e02';
+const REPLY_DEBUG = 'c0a1e9b2f7d34e07';
+const ERROR_DEBUG = 'c0a1e9b2f7d34e11';
+
+interface DebugEvent {
+  id: string;
+  msg: string;
+  format?: string;
+}
+
+/** The example exactly as shipped, except where the NPU listens (free loopback ports) and how fast the fake model talks. */
+async function exampleFlow(): Promise<FlowNode[]> {
+  const nodes = JSON.parse(readFileSync(path.join(repoRoot, 'examples', `${EXAMPLE}.json`), 'utf8')) as FlowNode[];
+  const runtime = nodes.find((n) => n.type === 'ax650-runtime');
+  assert.ok(runtime, `${EXAMPLE} has a runtime node`);
+  assert.equal(runtime['mode'], 'auto', 'the example ships in auto mode');
+  runtime['runtimePort'] = await freeLoopbackPort();
+  runtime['tokenizerPort'] = await freeLoopbackPort();
+  runtime['simEnv'] = JSON.stringify(simulatorTestEnv);
+  const tab = { id: 'packed-tab', type: 'tab', label: EXAMPLE };
+  return [tab, ...nodes.map((n) => ('x' in n ? { ...n, z: tab.id } : n))];
+}
+
+/** The editor's debug sidebar feed: Node-RED's /comms websocket, subscribed to `debug`. */
+function debugFeed(url: string): Promise<{ events: DebugEvent[]; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const events: DebugEvent[] = [];
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/comms`);
+    ws.once('error', reject);
+    ws.once('open', () => {
+      ws.send(JSON.stringify({ subscribe: 'debug' }));
+      resolve({ events, close: () => ws.close() });
+    });
+    ws.on('message', (data: WebSocket.RawData) => {
+      const parsed = JSON.parse(data.toString()) as unknown;
+      for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+        const { topic, data: body } = m as { topic?: string; data?: DebugEvent };
+        if (topic === 'debug' && body) events.push(body);
+      }
+    });
+  });
+}
+
+async function waitFor<T>(what: string, ms: number, probe: () => T | undefined, context: () => string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const hit = probe();
+    if (hit !== undefined) return hit;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${context().slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test(`packed tarball installed with --omit=dev --engine-strict runs example ${EXAMPLE} on Node-RED ${nodeRedVersion()} (Node ${process.versions.node})`, async () => {
+  const pack = packAndInstall();
+  // The tarball holds only what runs, and the licence text.
+  assert.deepEqual(pack.files.filter((f) => /^dist\/(test|bench)\/|\.map$/.test(f)), [], 'no compiled test, benchmark or source map in the tarball');
+  assert.ok(pack.files.includes('LICENSE'), `LICENSE in the tarball: ${pack.files.join(' ')}`);
+  assert.match(readFileSync(path.join(pack.installed, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
+  let nr: Awaited<ReturnType<typeof startNodeRed>> | undefined;
+  let seen: number[] = [];
+  let left: ReturnType<typeof processesUnder> = [];
+  try {
+    nr = await startNodeRed({ nodeRed: nodeRedPackage, userDir: pack.userDir, flows: await exampleFlow(), linkPackage: false });
+    const feed = await debugFeed(nr.url);
+    try {
+      // The example's "Ask" button, pressed the way the editor does it.
+      const press = await fetch(`${nr.url}/inject/${ASK}`, { method: 'POST' });
+      assert.equal(press.status, 200, await press.text());
+      const log = (): string => `${nr!.output()}\ndebug: ${JSON.stringify(feed.events)}`;
+      const event = await waitFor('the reply in the "reply + stats" debug node', 60_000, () => {
+        const failed = feed.events.find((e) => e.id === ERROR_DEBUG);
+        if (failed) throw new Error(`the example's catch node reported an error: ${failed.msg}\n${nr!.output()}`);
+        return feed.events.find((e) => e.id === REPLY_DEBUG);
+      }, log);
+      const msg = JSON.parse(event.msg) as { payload?: unknown; stats?: { completionTokens?: number; doneReason?: string } };
+      assert.equal(typeof msg.payload, 'string');
+      assert.ok((msg.payload as string).trim().length > 0, 'a reply with text');
+      assert.ok((msg.stats?.completionTokens ?? 0) > 0, `stats: ${JSON.stringify(msg.stats)}`);
+      assert.equal(msg.stats?.doneReason, 'stop');
+
+      // The runtime ran from the installed package, not from this repository.
+      seen = processTree(nr.pid);
+      const fromPackage = processesUnder(pack.installed);
+      assert.ok(fromPackage.some((p) => p.cmdline.includes(path.join(pack.installed, 'dist', 'simulator'))), `a simulator from ${pack.installed} runs: ${JSON.stringify(fromPackage)}`);
+      assert.equal(processesUnder(path.join(repoRoot, 'dist')).filter((p) => seen.includes(p.pid)).length, 0, 'nothing under Node-RED runs from the repository');
+    } finally {
+      feed.close();
+    }
+
+    const res = await fetch(`${nr.url}/nodes`, { headers: { accept: 'application/json' } });
+    assert.equal(res.status, 200);
+    const sets = (await res.json()) as Array<{ module: string; name: string; types: string[]; enabled: boolean; err?: string }>;
+    const ours = sets.filter((s) => s.module === PKG_NAME);
+    const pkg = JSON.parse(readFileSync(path.join(pack.installed, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
+    assert.deepEqual(ours.flatMap((s) => s.types).sort(), Object.keys(pkg['node-red'].nodes).sort());
+    for (const set of ours) {
+      assert.equal(set.err, undefined, `${set.name}: ${set.err}`);
+      assert.equal(set.enabled, true, `${set.name} enabled`);
+    }
+    assert.doesNotMatch(nr.output(), /\[error\]/, nr.output());
+
+    // The check command is installed with the package and loads without dev dependencies.
+    const help = spawnSync(path.join(pack.userDir, 'node_modules', '.bin', 'ax650-check'), ['--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, `${help.error?.message ?? ''}${help.stderr}`);
+    assert.match(help.stderr, /^usage: ax650-check/);
+  } finally {
+    await nr?.stop();
+    // Listed before the folder goes: a process left running would still name it.
+    left = processesUnder(pack.userDir);
+    pack.cleanup();
+  }
+  assert.deepEqual(left, [], 'no process of the installed package left');
+  assert.equal(alive(nr.pid), false, 'Node-RED gone');
+  for (const pid of seen) assert.equal(alive(pid), false, `process ${pid} started under Node-RED is gone`);
+});

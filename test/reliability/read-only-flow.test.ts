@@ -1,0 +1,56 @@
+/**
+ * Issue 18 item 6, in a whole Node-RED process: `<userDir>/.ax650` is read-only (EROFS, holding a
+ * stale pid file from before the power fault). Deploying the runtime does not end Node-RED: the
+ * runtime starts without a pid file, Node-RED's log says why in a warning, prompts are answered, and
+ * stopping Node-RED leaves no process behind.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { simulatorTestEnv } from '../../simulator/env';
+import { createSimModelDir } from '../../simulator/model-dir';
+import { freeLoopbackPort, startNodeRed } from '../helpers/node-red-process';
+import { nodeRedPackage } from '../helpers/nr';
+import { processesIn } from '../runtime/helpers';
+import { makeReadOnlyDir } from './read-only';
+
+test('a read-only state folder: Node-RED stays up, the runtime runs without a pid file and says so', async (t) => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'ax650-rofs-'));
+  const modelDir = path.join(root, 'model');
+  const userDir = path.join(root, 'user');
+  await createSimModelDir(modelDir, { axmodelNum: 4 });
+  const ports = { runtime: await freeLoopbackPort(), tokenizer: await freeLoopbackPort() };
+  const stale = { name: `ax650-runtime-${ports.runtime}.pid`, content: '{"name":"runtime","pid":999999,"pgid":999999,"startTime":1,"marker":"00000000-0000-4000-8000-000000000000","writtenAt":"2026-01-01T00:00:00Z"}\n' };
+  const ro = makeReadOnlyDir(path.join(userDir, '.ax650'), stale);
+  if (!ro) {
+    t.skip('cannot make a read-only folder here (not root and no mount)');
+    await rm(root, { recursive: true, force: true });
+    return;
+  }
+  const flows = [
+    { id: 't', type: 'tab', label: 'ask' },
+    { id: 'rt', type: 'ax650-runtime', mode: 'simulator', modelDir, runtimePort: ports.runtime, tokenizerPort: ports.tokenizer, startOn: 'deploy', simEnv: JSON.stringify({ ...simulatorTestEnv, AX650_SIM_REPLY_TOKENS: '8' }) },
+    { id: 'in', z: 't', type: 'http in', url: '/ask', method: 'post', x: 100, y: 100, wires: [['gen']] },
+    { id: 'gen', z: 't', type: 'ax650-generate', runtime: 'rt', x: 300, y: 100, wires: [[], ['out']] },
+    { id: 'out', z: 't', type: 'http response', x: 500, y: 100, wires: [] },
+  ];
+  let nr: Awaited<ReturnType<typeof startNodeRed>> | undefined;
+  try {
+    nr = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows });
+    const res = await fetch(`${nr.url}/ask`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'Still running?', signal: AbortSignal.timeout(60_000) });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.ok((await res.text()).length > 0);
+    const out = nr.output();
+    assert.match(out, new RegExp(`Cannot write the pid file .*\\(${ro.code}\\)`), 'the warning names the folder problem');
+    assert.doesNotMatch(out, /Uncaught|unhandled|EROFS: read-only file system, unlink/i);
+    assert.equal(await readFile(path.join(ro.dir, stale.name), 'utf8'), stale.content, 'nothing could be written there');
+    assert.ok((await processesIn(modelDir)).length > 0, 'the runtime runs');
+  } finally {
+    await nr?.stop();
+    ro.release();
+  }
+  assert.deepEqual(await processesIn(modelDir), [], 'nothing left after Node-RED stopped');
+  await rm(root, { recursive: true, force: true });
+});
