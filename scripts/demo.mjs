@@ -5,7 +5,9 @@
 //
 // The flows live in .demo/flows.json. The first start writes the examples there; later starts keep the
 // file, so edits made in the editor survive. `npm start -- --reset` (or AX650_DEMO_RESET=1) writes the
-// examples afresh. Environment: PORT (1880), AX650_MODE (auto | hardware | simulator), AX650_MODEL_DIR,
+// examples afresh. Without a model folder the simulator plays `axllm serve` with a 2026 flat folder (what new
+// users download). Environment: PORT (1880), AX650_MODE (auto | hardware | simulator), AX650_MODEL_DIR,
+// AX650_RUNTIME (auto | axllm | main-api),
 // AX650_DEMO_DIR (.demo), AX650_DEMO_MQTT_PORT (1883), AX650_DEMO_RESET.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +24,7 @@ const reset = process.argv.includes('--reset') || process.env.AX650_DEMO_RESET =
 const RUNTIME_ID = 'demo-runtime';
 const EXAMPLE_BROKER = 'mqtt://127.0.0.1:1883';
 const runtime = {
-  id: RUNTIME_ID, type: 'ax650-runtime', name: 'NPU (demo)', mode: process.env.AX650_MODE ?? 'auto',
+  id: RUNTIME_ID, type: 'ax650-runtime', name: 'NPU (demo)', mode: process.env.AX650_MODE ?? 'auto', runtime: process.env.AX650_RUNTIME ?? 'auto',
   modelDir: process.env.AX650_MODEL_DIR ?? '', devices: 'auto', tokenizerMode: 'builtin', tokenizerPort: 12345,
   startOn: 'deploy', queueLimit: 32, loadStallSec: 60, maxCrashes: 5, modelName: 'qwen3-ax650', flags: '', simEnv: '', runtimePort: '',
 };
@@ -58,6 +60,7 @@ function adapt(flows) {
       const env = {};
       if (process.env.AX650_MODE) env.mode = process.env.AX650_MODE;
       if (process.env.AX650_MODEL_DIR !== undefined) env.modelDir = process.env.AX650_MODEL_DIR;
+      if (process.env.AX650_RUNTIME) env.runtime = process.env.AX650_RUNTIME;
       return { ...n, ...env };
     }
     return n;
