@@ -132,3 +132,17 @@ test('axllm: a missing axmodel file is MODEL_FILES_MISSING naming it, before any
   assert.equal(sim.spawns.length, 0);
   await sim.stop();
 });
+
+test('axllm: a card the driver declares dead mid-reply is DEAD_CARD at once, no restart', async () => {
+  const sim = await startSimRuntime({ kind: 'axllm', simEnv: { AX650_SIM_DEAD_CARD: 'generate' }, config: fast });
+  try {
+    const at = Date.now();
+    const err = await sim.rt.submit({ prompt: 'the card dies now' }).result.then(() => null, (e: unknown) => e);
+    assert.ok(isAx650Error(err) && err.code === 'DEAD_CARD', String(err));
+    assert.ok(Date.now() - at < 5000);
+    assert.equal(sim.rt.state, 'failed');
+    assert.equal(sim.rt.info().restarts, 0);
+  } finally {
+    await sim.stop();
+  }
+});
