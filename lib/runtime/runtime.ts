@@ -2,108 +2,21 @@
  * The one owner of the NPU: a state machine over the tokenizer + runtime processes and a single
  * job queue that every ingress (flows, MQTT, HTTP) submits to. Only one job talks to the runtime
  * at a time; between jobs nothing is sent to it (idle = zero requests), except one reset prefill
- * right after a stateless job so the next stateless prompt starts at once.
+ * right after a stateless job so the next stateless prompt starts at once. What happens when the
+ * processes misbehave (crash, wedge, dead card, shutdown) is in runtime-base.ts.
  */
-import { EventEmitter } from 'node:events';
 import { Ax650Error, toAx650Error } from '../errors';
-import type { RuntimeClient } from '../client/runtime-client';
-import { RestartPolicy } from '../supervisor';
-import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
 import { recipeFor } from './kinds';
-import { StatsJoiner } from './stats-joiner';
-import { ConversationStore, type ContextContent } from './context-tracker';
 import { JobExecution } from './execution';
 import { Job } from './job';
-import { JobQueue } from './job-queue';
-import { RuntimeMetrics } from './metrics';
 import { TokenTools } from './token-tools';
-import { ProcessSet, type RuntimeLauncher } from './processes';
 import { validateRequest } from './validate';
-import type { RuntimeConfig } from './config';
-import type { JobHandle, JobRequest, JobRunner, RuntimeEventMap, RuntimeInfo, RuntimeState } from './types';
+import { DEFAULT_TIMEOUTS, RuntimeBase } from './runtime-base';
+import type { JobHandle, JobRequest, JobRunner } from './types';
 
-export interface RuntimeOptions {
-  launcher: RuntimeLauncher;
-  /** Checks run before anything is spawned; a throw ends in `failed` with that error. */
-  preflight?: (cfg: RuntimeConfig) => Promise<void>;
-  /** Default job timeouts, tuned for a 4 token/s NPU. */
-  timeouts?: { firstTokenMs: number; idleMs: number; totalMs: number };
-  /**
-   * Asked after a crash, once the processes are down and before a restart is scheduled: an error
-   * means restarting cannot help (a card the kernel reports dead) and the runtime goes to `failed` with it.
-   */
-  beforeRestart?: () => Promise<Ax650Error | null>;
-}
+export type { RuntimeOptions } from './runtime-base';
 
-const DEFAULT_TIMEOUTS = { firstTokenMs: 180_000, idleMs: 30_000, totalMs: 900_000 };
-
-export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner {
-  private stateValue: RuntimeState = 'stopped';
-  private readonly queue: JobQueue;
-  private readonly procs: ProcessSet;
-  private readonly joiner: StatsJoiner;
-  private readonly restartPolicy: RestartPolicy;
-  readonly conversations = new ConversationStore();
-  private client: RuntimeClient | null = null;
-  private counter: QwenTokenizer | null = null;
-  private tools: TokenTools | null = null;
-  private readonly metrics = new RuntimeMetrics();
-  private context: ContextContent = { kind: 'unknown' };
-  private current: { job: Job; exec: JobExecution } | null = null;
-  private maintenance: Promise<void> | null = null;
-  private booting: Promise<void> | null = null;
-  private backoffTimer: NodeJS.Timeout | null = null;
-  private seq = 0;
-  private loadProgress = 0;
-  private restarts = 0;
-  private startedAt: number | null = null;
-  private readyAt: number | null = null;
-  private lastError: Ax650Error | null = null;
-  private initLimits: { maxTokenLen: number | null; prefillMaxTokenNum: number | null } = { maxTokenLen: null, prefillMaxTokenNum: null };
-
-  constructor(readonly cfg: RuntimeConfig, private readonly opts: RuntimeOptions) {
-    super();
-    this.queue = new JobQueue(cfg.queueLimit);
-    this.procs = new ProcessSet(cfg, opts.launcher);
-    this.joiner = new StatsJoiner({ source: this.procs.parser });
-    this.restartPolicy = new RestartPolicy({ baseMs: cfg.restart.baseMs, maxMs: cfg.restart.maxMs, maxCrashes: cfg.restart.maxCrashes, windowMs: cfg.restart.windowMs });
-    this.procs.on('progress', (p) => {
-      this.loadProgress = p;
-      this.emit('state', this.stateValue, this.info());
-    });
-    this.procs.on('line', (line) => this.emit('log', line));
-    this.procs.on('warning', (message) => this.emit('warning', message));
-    this.procs.on('exit', (which, info, tail) => {
-      const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
-      this.crash(new Ax650Error('RUNTIME_CRASHED', `The NPU ${which} process ended unexpectedly (${how}).`, { tail }));
-    });
-    this.procs.parser.on('init', (i) => {
-      if (i.maxTokenLen !== undefined) this.initLimits.maxTokenLen = i.maxTokenLen;
-      if (i.prefillMaxTokenNum !== undefined) this.initLimits.prefillMaxTokenNum = i.prefillMaxTokenNum;
-    });
-    this.procs.on('deadCard', (device) => this.onDeadCard(device));
-  }
-
-  /**
-   * The driver's dead-card report: the running prompt fails with DEAD_CARD at once and the runtime is
-   * not restarted (only a host reboot helps). A prompt that itself contains such a report could be
-   * echoed by the runtime or the model; then the report is not trusted (the kernel-log watch and the
-   * timeouts still apply).
-   */
-  private onDeadCard(device: number): void {
-    const req = this.current?.job.request;
-    const texts = req ? [req.prompt, req.system ?? '', ...(req.messages ?? []).map((m) => m.content)] : [];
-    if (texts.some((t) => /device manager/.test(t) && /is dead/.test(t))) {
-      this.emit('warning', 'A dead-card report appeared while the running prompt contains one; it is ignored.');
-      return;
-    }
-    this.fail(new Ax650Error('DEAD_CARD', `The NPU card (PCIe bus ${device}) stopped answering: the driver reports it dead. Only a reboot of the host brings it back; check cooling and power.`, { params: { device }, tail: this.procs.tail() }));
-  }
-
-  get state(): RuntimeState {
-    return this.stateValue;
-  }
-
+export class Runtime extends RuntimeBase implements JobRunner {
   /** Loads the model (idempotent). Resolves when ready; rejects if this attempt failed (restarts may follow). */
   start(): Promise<void> {
     if (this.stateValue === 'ready' || this.stateValue === 'busy') return Promise.resolve();
@@ -172,37 +85,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     return n;
   }
 
-  info(): RuntimeInfo {
-    return {
-      state: this.stateValue,
-      loadProgress: this.loadProgress,
-      queueDepth: this.queue.length,
-      running: this.current !== null,
-      restarts: this.restarts,
-      startedAt: this.startedAt,
-      readyAt: this.readyAt,
-      lastError: this.lastError ? { code: this.lastError.code, message: this.lastError.message } : null,
-      lastTokensPerSecond: this.metrics.lastTokensPerSecond,
-      avgTokensPerSecond: this.metrics.avgTokensPerSecond,
-      lastTtftMs: this.metrics.lastTtftMs,
-      maxTokenLen: this.initLimits.maxTokenLen,
-      prefillMaxTokenNum: this.initLimits.prefillMaxTokenNum,
-      modelName: this.cfg.modelName,
-      pid: this.procs.runtime?.pid ?? null,
-    };
-  }
-
-  /** Tokens in a piece of text, once the model's tokenizer is loaded (status rates); null before. */
-  countTokens(text: string): number | null {
-    return this.tools ? this.tools.count(text) : null;
-  }
-
-  /** The built-in tokenizer service, when that mode runs (conversation restore, exact counts). */
-  get tokenizerServer() {
-    return this.procs.tokenizer;
-  }
-
-  private async boot(): Promise<void> {
+  protected async boot(): Promise<void> {
     this.lastError = null;
     this.loadProgress = 0;
     try {
@@ -252,7 +135,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
     }
   }
 
-  private pump(): void {
+  protected pump(): void {
     if (this.current || (this.stateValue !== 'ready' && this.stateValue !== 'busy')) return;
     const job = this.queue.shift();
     if (!job) {
@@ -320,7 +203,7 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
   }
 
   /** Prefills a fresh context while idle, so the next stateless prompt does not wait for it. */
-  private resetAhead(): void {
+  protected resetAhead(): void {
     const client = this.client;
     if (!client) return;
     const system = this.cfg.systemPrompt;
@@ -341,101 +224,8 @@ export class Runtime extends EventEmitter<RuntimeEventMap> implements JobRunner 
       });
   }
 
-  private cancelJob(job: Job): void {
+  protected cancelJob(job: Job): void {
     if (this.queue.remove(job)) job.fail(new Ax650Error('ABORTED', 'The prompt was cancelled before it ran.'));
     else if (this.current?.job === job) this.current.exec.stop('abort');
-  }
-
-  /**
-   * The runtime is alive but does not obey: it ignored a stop for stopBoundMs or stayed busy through the
-   * client's retries (a wedged NPU). It is ended and restarted under the restart policy like a crash,
-   * and the queued prompts run on the new process.
-   */
-  private wedged(cause: Ax650Error): void {
-    if (this.stateValue !== 'ready' && this.stateValue !== 'busy' && this.stateValue !== 'resetting') return;
-    this.crash(new Ax650Error('RUNTIME_WEDGED', `The NPU runtime stopped responding: ${cause.message} It was ended and is being restarted.`, { tail: this.procs.tail(), cause }));
-  }
-
-  /** A child died or the load failed: tell the running job now, keep the queue, restart with backoff. */
-  private crash(err: Ax650Error): void {
-    if (this.stateValue === 'stopping' || this.stateValue === 'stopped' || this.stateValue === 'failed' || this.stateValue === 'backoff') return;
-    this.lastError = err;
-    this.current?.exec.stop('crash', new Ax650Error('RUNTIME_CRASHED', `${err.message} The prompt was not finished.`, { tail: err.tail }));
-    this.current = null;
-    // The old process's client must not poll the next process on the same port.
-    const oldClient = this.client;
-    this.client = null;
-    const uptime = this.readyAt ? Date.now() - this.readyAt : 0;
-    const decision = this.restartPolicy.onCrash(uptime);
-    if (decision.action === 'give-up') {
-      this.fail(new Ax650Error('RUNTIME_FAILED', `${err.message} Not restarting: ${decision.reason}.`, { tail: err.tail, params: err.params }));
-      return;
-    }
-    this.restarts++;
-    this.setState('backoff');
-    void this.procs.stop().then(() => this.restartVerdict(), () => this.restartVerdict()).then(async (verdict) => {
-      await oldClient?.close().catch(() => undefined);
-      if (this.stateValue !== 'backoff') return;
-      if (verdict) return this.fail(verdict);
-      this.backoffTimer = setTimeout(() => {
-        this.backoffTimer = null;
-        if (this.stateValue !== 'backoff') return;
-        this.booting = this.boot().catch(() => undefined).finally(() => {
-          this.booting = null;
-        });
-      }, decision.delayMs);
-    });
-  }
-
-  /** The beforeRestart hook's answer; a hook that throws does not block the restart. */
-  private async restartVerdict(): Promise<Ax650Error | null> {
-    try {
-      return (await this.opts.beforeRestart?.()) ?? null;
-    } catch {
-      return null;
-    }
-  }
-
-  /** No more restarts until an explicit restart or redeploy; queued jobs are told why. */
-  private fail(err: Ax650Error): void {
-    this.lastError = err;
-    this.current?.exec.stop('crash', err);
-    if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    this.setState('failed');
-    const failed = new Ax650Error(err.code === 'RUNTIME_FAILED' ? 'RUNTIME_FAILED' : err.code, err.message, { tail: err.tail, params: err.params });
-    for (const job of this.queue.drain()) job.fail(failed);
-    void this.procs.stop();
-  }
-
-  private async shutdown(why: 'stop' | 'restart'): Promise<void> {
-    if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    this.backoffTimer = null;
-    this.setState('stopping');
-    this.current?.exec.stop('crash', new Ax650Error('RUNTIME_STOPPED', why === 'stop' ? 'The NPU runtime was stopped during generation.' : 'The NPU runtime was restarted during generation.'));
-    await Promise.allSettled([this.booting, this.maintenance]);
-    await this.procs.stop();
-    await this.client?.close();
-    this.client = null;
-    this.context = { kind: 'unknown' };
-    this.readyAt = null;
-  }
-
-  private waitReady(resolve: () => void, reject: (e: Ax650Error) => void): void {
-    const onState = (s: RuntimeState) => {
-      if (s === 'ready') {
-        this.off('state', onState);
-        resolve();
-      } else if (s === 'failed' || s === 'stopped') {
-        this.off('state', onState);
-        reject(this.lastError ?? new Ax650Error('RUNTIME_STOPPED', 'The NPU runtime stopped.'));
-      }
-    };
-    this.on('state', onState);
-  }
-
-  private setState(s: RuntimeState): void {
-    if (s === this.stateValue && s !== 'loading') return;
-    this.stateValue = s;
-    this.emit('state', s, this.info());
   }
 }
