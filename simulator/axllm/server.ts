@@ -65,7 +65,8 @@ export class AxServer {
     if (method === 'OPTIONS') {
       return this.send(res, { status: 200, headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS', 'Access-Control-Allow-Headers': 'Content-Type, Authorization' } });
     }
-    const get = method === 'GET';
+    // httplib answers HEAD with its GET handler, minus the body.
+    const get = method === 'GET' || method === 'HEAD';
     if (get && url.pathname === '/health') return this.send(res, { status: 200, body: R.healthBody(this.slot.concurrency) });
     if (get && (url.pathname === '/v1/models' || url.pathname === '/models')) return this.send(res, { status: 200, body: this.models() });
     if (method === 'POST' && CHAT_PATHS.has(url.pathname)) return this.chat(raw, res);
@@ -86,7 +87,7 @@ export class AxServer {
     const body = Buffer.from(reply.body ?? '', 'utf8');
     if (reply.body !== undefined) res.setHeader('Content-Type', 'application/json');
     res.setHeader('Content-Length', body.length);
-    res.end(body);
+    res.end(res.req.method === 'HEAD' ? undefined : body);
   }
 
   /** Checks 2–7 of §4 in order, then hands the request to the detached chat callback. */

@@ -36,6 +36,9 @@ describe('axllm routes and bodies (§4)', () => {
     const health = await fetch(`${run.baseUrl}/health`);
     assert.equal(health.headers.get('access-control-allow-origin'), null);
     await health.text();
+    const head = await fetch(`${run.baseUrl}/health`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
   });
 
   it('§4 /health and /v1/models (and /models): exact shapes, limits, capabilities', async () => {
