@@ -57,7 +57,12 @@ export class AxServer {
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The client went away while sending the body: httplib drops the connection, nothing else happens.
+      return;
+    }
     const raw = Buffer.concat(chunks);
     const url = new URL(req.url ?? '/', 'http://sim');
     const method = req.method ?? 'GET';
