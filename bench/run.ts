@@ -9,6 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { errorText, notMeasured, type BenchRow, type RowModule } from './lib/row';
 import { markdownTable } from './lib/table';
+import { axllmDirectRows } from './rows/axllm-direct';
 import { deliveryRows } from './rows/delivery';
 import { mqttLatencyRows } from './rows/mqtt-latency';
 import { mqttSoakRows } from './rows/mqtt-soak';
@@ -34,6 +35,7 @@ const MODULES: Entry[] = [
   { name: 'mqtt-latency', run: mqttLatencyRows, targets: ['MQTT added first-delta median ≤ 15 ms'] },
   { name: 'mqtt-soak', run: mqttSoakRows, targets: ['0 lost, 0 duplicated', 'RSS growth ≤ 10 %'] },
   { name: 'reset-ahead', run: resetAheadRows, targets: ['TTFT with reset-ahead < without'] },
+  { name: 'axllm-direct', run: axllmDirectRows, targets: ['ten clients straight at axllm: 503s reported'] },
 ];
 
 const resultsDir = path.resolve(__dirname, '../../bench/results');

@@ -3,11 +3,14 @@
  * ax650-sim: stands in for `main_api_axcl_aarch64` (G1 `/api`, gregm123456/ax-llm @086f4e6).
  * Same command line, console output, tokenizer conversation, HTTP API, timing and exit paths;
  * faults and speeds come from AX650_SIM_* environment variables (see simulator/README.md).
+ * `ax650-sim serve <model_dir>` (or any command line with AX650_SIM_MODE=axllm, as the `axllm`
+ * wrapper sets it) is the axllm half instead: simulator/axllm/.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadQwenTokenizer } from '../lib/tokenizer/qwen-tokenizer';
 import { Logger } from './alog';
+import { serveMain } from './axllm/serve';
 import { CxxException, parseCommandLine, parseDevices } from './cmdline';
 import { readSimConfig, type SimConfig } from './env';
 import { isWedged, terminate } from './faults';
@@ -110,4 +113,9 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((e: unknown) => terminate(e));
+const argv = process.argv.slice(2);
+if (process.env['AX650_SIM_MODE'] === 'axllm' || argv[0] === 'serve' || argv[0] === 'run') {
+  serveMain(argv, process.env['AX650_SIM_ARGV0'] || 'axllm').catch((e: unknown) => terminate(e));
+} else {
+  main().catch((e: unknown) => terminate(e));
+}

@@ -57,7 +57,7 @@ const POST_CONFIG = `{
 export const QWEN3_TOKENIZER_ASSETS = path.resolve(__dirname, 'assets/qwen3_tokenizer');
 const QWEN3_TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 
-function qwen3TokenizerSource(): string {
+export function qwen3TokenizerSource(): string {
   const missing = QWEN3_TOKENIZER_FILES.filter((f) => !existsSync(path.join(QWEN3_TOKENIZER_ASSETS, f)));
   if (missing.length > 0) {
     throw new Error(`The simulator's Qwen3 tokenizer files are missing (${missing.join(', ')} in ${QWEN3_TOKENIZER_ASSETS}): the package is incomplete; reinstall it (or run npm run build in a clone).`);
@@ -66,7 +66,7 @@ function qwen3TokenizerSource(): string {
 }
 
 /** Shell-quotes for a single-quoted POSIX string. */
-function sq(text: string): string {
+export function sq(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -105,10 +105,11 @@ process.once('exit', () => {
   }
 });
 
-/** Spawns the model folder's `main_api_axcl_aarch64` in its own process group. */
-export function spawnSim(opts: { modelDir: string; args: string[]; env?: Record<string, string> }): SimProcess {
+/** Spawns the model folder's `main_api_axcl_aarch64` (or `command`) in its own process group. */
+export function spawnSim(opts: { modelDir: string; args: string[]; env?: Record<string, string>; command?: string }): SimProcess {
   const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? os.tmpdir(), ...opts.env };
-  const child = spawn(path.join(opts.modelDir, SIM_BINARY_NAME), opts.args, { cwd: opts.modelDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = opts.command ?? path.join(opts.modelDir, SIM_BINARY_NAME);
+  const child = spawn(command, opts.args, { cwd: opts.modelDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('spawn failed');
   const pid = child.pid;
   let out = '';
