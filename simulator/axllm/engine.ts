@@ -118,10 +118,10 @@ export class AxEngine {
         const piece = full.slice(emitted.length);
         emitted = full;
         if (piece !== '') spec.onText(piece);
-        if (sim.hang === 'generate') await hangForever();
       } else {
         bar?.update('');
       }
+      if (sim.hang === 'generate') await hangForever();
     }
     const seconds = (performance.now() - decodeStart) / 1000;
     log.printFlush('\n\n');

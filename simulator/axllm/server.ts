@@ -57,7 +57,12 @@ export class AxServer {
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The client went away while sending the body: httplib drops the connection, nothing else happens.
+      return;
+    }
     const raw = Buffer.concat(chunks);
     const url = new URL(req.url ?? '/', 'http://sim');
     const method = req.method ?? 'GET';
@@ -65,7 +70,8 @@ export class AxServer {
     if (method === 'OPTIONS') {
       return this.send(res, { status: 200, headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS', 'Access-Control-Allow-Headers': 'Content-Type, Authorization' } });
     }
-    const get = method === 'GET';
+    // httplib answers HEAD with its GET handler, minus the body.
+    const get = method === 'GET' || method === 'HEAD';
     if (get && url.pathname === '/health') return this.send(res, { status: 200, body: R.healthBody(this.slot.concurrency) });
     if (get && (url.pathname === '/v1/models' || url.pathname === '/models')) return this.send(res, { status: 200, body: this.models() });
     if (method === 'POST' && CHAT_PATHS.has(url.pathname)) return this.chat(raw, res);
@@ -86,7 +92,7 @@ export class AxServer {
     const body = Buffer.from(reply.body ?? '', 'utf8');
     if (reply.body !== undefined) res.setHeader('Content-Type', 'application/json');
     res.setHeader('Content-Length', body.length);
-    res.end(body);
+    res.end(res.req.method === 'HEAD' ? undefined : body);
   }
 
   /** Checks 2–7 of §4 in order, then hands the request to the detached chat callback. */

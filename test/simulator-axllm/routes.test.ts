@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chatBody, post, sseData, startAxllm, strip, type AxllmRun } from './helpers';
 
@@ -36,6 +37,9 @@ describe('axllm routes and bodies (§4)', () => {
     const health = await fetch(`${run.baseUrl}/health`);
     assert.equal(health.headers.get('access-control-allow-origin'), null);
     await health.text();
+    const head = await fetch(`${run.baseUrl}/health`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
   });
 
   it('§4 /health and /v1/models (and /models): exact shapes, limits, capabilities', async () => {
@@ -157,5 +161,19 @@ describe('axllm routes and bodies (§4)', () => {
     const res = await post(run.baseUrl, '/v1/embeddings', { model, input: 'x' });
     assert.equal(res.status, 400);
     assert.equal(errorOf(res.text).code, 'invalid_request_error');
+  });
+
+  it('§4 a client that vanishes halfway through sending its body leaves the server running', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port: run.port }, () => {
+        socket.write(`POST ${CHAT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`);
+        setTimeout(() => (socket.destroy(), resolve()), 100);
+      });
+      socket.once('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const health = await fetch(`${run.baseUrl}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { concurrency: number }).concurrency, 0);
   });
 });
