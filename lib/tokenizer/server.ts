@@ -26,7 +26,7 @@ export const DEFAULT_TOKENIZER_HOST = '127.0.0.1';
  * Qwen3-4B build; even at 32 bytes of JSON per token that is about 80 KiB). The bound also keeps any
  * one encode well under a second of Node-RED's event loop.
  */
-export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES = 128 * 1024;
 
 /** The TCP ports of a request's connection, for the uid gate. */
 export interface PeerPorts {
