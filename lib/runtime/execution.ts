@@ -8,6 +8,7 @@ import { Ax650Error, toAx650Error } from '../errors';
 import type { ContextContent, ConversationStore } from './context-tracker';
 import { ThinkFilter } from './think-filter';
 import { normalizeHistory, type FitResult } from './conversation-fit';
+import { measuredResult, timeoutError, type RuntimeReportedStats } from './job-outcome';
 import type { Job } from './job';
 import type { ChatMessage, DoneReason, JobResult, JobStats } from './types';
 
@@ -19,11 +20,7 @@ export interface GenerateClient {
   ): Promise<{ text: string; reason: 'done' | 'stopped' | 'context-full' }>;
 }
 
-export interface RuntimeReportedStats {
-  runtimeTtftMs?: number;
-  runtimeTokensPerSecond?: number;
-  inputTokens?: number;
-}
+export type { RuntimeReportedStats } from './job-outcome';
 
 export interface ExecutionContext {
   client: GenerateClient;
@@ -118,7 +115,7 @@ export class JobExecution {
       this.timeoutWhich = which;
       this.stop('timeout');
       // The error reaches the caller now; stopping the runtime goes on behind it (and is bounded by stopBoundMs).
-      job.fail(this.timeoutError(limits), this.partialResult(visible, started, firstAt, queueMs, 'timeout', { ...stats }, plan.prompt));
+      job.fail(timeoutError(this.timeoutWhich, limits), measuredResult(ctx.countTokens, { prompt: plan.prompt, text: visible, started, firstAt, queueMs, doneReason: 'timeout' }, { ...stats }));
     };
     timers.push(setTimeout(timeout('first token'), limits.firstTokenMs));
     timers.push(setTimeout(timeout('total'), limits.totalMs));
@@ -191,17 +188,10 @@ export class JobExecution {
       job.fail(this.crashError ?? new Ax650Error('RUNTIME_CRASHED', 'The NPU runtime stopped during generation.'), result);
     } else if (this.stopReason === 'timeout') {
       // Normally settled when the timer fired; this covers nothing but keeps the outcome explicit.
-      job.fail(this.timeoutError(limits), result);
+      job.fail(timeoutError(this.timeoutWhich, limits), result);
     } else {
       job.finish(result);
     }
-  }
-
-  private timeoutError(limits: { firstTokenMs: number; idleMs: number; totalMs: number }): Ax650Error {
-    const which = this.timeoutWhich;
-    const ms = which === 'idle' ? limits.idleMs : which === 'total' ? limits.totalMs : limits.firstTokenMs;
-    const what = which === 'total' ? 'end of the reply' : which === 'idle' ? 'new token' : 'first token';
-    return new Ax650Error('TIMEOUT', `No ${what} within ${ms} ms (${which} timeout); the generation was stopped.`, { params: { which, ms } });
   }
 
   /** The run is over (the runtime answered or failed): a stop can no longer be stuck. */
@@ -289,27 +279,7 @@ export class JobExecution {
 
   private async result(prompt: string, text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>): Promise<JobResult> {
     const rt = this.stopReason === 'crash' ? {} : await this.ctx.runtimeStats(this.job.id).catch(() => ({} as RuntimeReportedStats));
-    return this.partialResult(text, started, firstAt, queueMs, doneReason, extra, prompt, rt);
-  }
-
-  /** The result from what the package measured itself, without waiting for the runtime's own log lines. */
-  private partialResult(text: string, started: number, firstAt: number | null, queueMs: number, doneReason: DoneReason, extra: Partial<JobStats>, prompt: string, rt: RuntimeReportedStats = {}): JobResult {
-    const end = Date.now();
-    const completionTokens = text === '' ? 0 : this.ctx.countTokens(text);
-    const decodeMs = firstAt === null ? 0 : end - firstAt;
-    const stats: JobStats = {
-      promptTokens: rt.inputTokens ?? this.ctx.countTokens(prompt),
-      completionTokens,
-      ttftMs: firstAt === null ? null : firstAt - started,
-      tokensPerSecond: completionTokens > 1 && decodeMs > 0 ? round((completionTokens - 1) / (decodeMs / 1000)) : null,
-      durationMs: end - started,
-      queueMs,
-      doneReason,
-      ...extra,
-    };
-    if (rt.runtimeTtftMs !== undefined) stats.runtimeTtftMs = rt.runtimeTtftMs;
-    if (rt.runtimeTokensPerSecond !== undefined) stats.runtimeTokensPerSecond = rt.runtimeTokensPerSecond;
-    return { text, stats };
+    return measuredResult(this.ctx.countTokens, { prompt, text, started, firstAt, queueMs, doneReason }, extra, rt);
   }
 
   private finishTimers(timers: NodeJS.Timeout[], idle: NodeJS.Timeout | undefined): void {
@@ -322,9 +292,6 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
-}
 
 /** A refused connection reaches the job before the exit event that carries the tail (the pipes drain first). */
 function withTail(err: Ax650Error, logTail: (() => string) | undefined): Ax650Error {
