@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { Ax650Error } from '../errors';
 import type { ChatMessage } from '../runtime/types';
 import { handleGet, handlePost, type ProtocolAnswer, type ProtocolContext, type TokenizerEventMap } from './protocol';
@@ -26,7 +26,7 @@ export const DEFAULT_TOKENIZER_HOST = '127.0.0.1';
  * Qwen3-4B build; even at 32 bytes of JSON per token that is about 80 KiB). The bound also keeps any
  * one encode well under a second of Node-RED's event loop.
  */
-export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES = 128 * 1024;
 
 /** The TCP ports of a request's connection, for the uid gate. */
 export interface PeerPorts {
@@ -68,14 +68,15 @@ export interface TokenizerServer extends EventEmitter<TokenizerEventMap> {
 
 /**
  * A browser sends Origin or Sec-Fetch-Site on the requests a web page can make, and a DNS-rebinding
- * page a foreign Host; the runtime sends none of them. Returns why a request is refused, or null.
+ * page a host name; the runtime sends none of them. Returns why a request is refused, or null.
  */
 export function browserReason(headers: http.IncomingHttpHeaders): string | null {
   if (headers.origin !== undefined) return 'requests with an Origin header are refused';
   // Browsers send Sec-Fetch-Site on every request a page makes, also the no-cors GETs that carry no Origin.
   if (headers['sec-fetch-site'] !== undefined) return 'requests from a browser are refused';
   const host = (headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  if (host !== '' && host !== 'localhost' && !/^127\.\d+\.\d+\.\d+$/.test(host) && host !== '::1') return `Host ${host} is not a loopback name`;
+  // DNS rebinding needs a name; the runtime sends the IP literal (or localhost) it was given.
+  if (host !== '' && host !== 'localhost' && isIP(host) === 0) return `Host ${host} is not an address of this service`;
   return null;
 }
 

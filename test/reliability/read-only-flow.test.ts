@@ -9,12 +9,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { simulatorTestEnv } from '../../simulator/env';
 import { createSimModelDir } from '../../simulator/model-dir';
 import { freeLoopbackPort, startNodeRed } from '../helpers/node-red-process';
 import { nodeRedPackage } from '../helpers/nr';
 import { processesIn } from '../runtime/helpers';
 import { makeReadOnlyDir } from './read-only';
+import { ask, askFlow } from './ask-flow';
 
 test('a read-only state folder: Node-RED stays up, the runtime runs without a pid file and says so', async (t) => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'ax650-rofs-'));
@@ -29,19 +29,11 @@ test('a read-only state folder: Node-RED stays up, the runtime runs without a pi
     await rm(root, { recursive: true, force: true });
     return;
   }
-  const flows = [
-    { id: 't', type: 'tab', label: 'ask' },
-    { id: 'rt', type: 'ax650-runtime', mode: 'simulator', modelDir, runtimePort: ports.runtime, tokenizerPort: ports.tokenizer, startOn: 'deploy', simEnv: JSON.stringify({ ...simulatorTestEnv, AX650_SIM_REPLY_TOKENS: '8' }) },
-    { id: 'in', z: 't', type: 'http in', url: '/ask', method: 'post', x: 100, y: 100, wires: [['gen']] },
-    { id: 'gen', z: 't', type: 'ax650-generate', runtime: 'rt', x: 300, y: 100, wires: [[], ['out']] },
-    { id: 'out', z: 't', type: 'http response', x: 500, y: 100, wires: [] },
-  ];
+  const flows = askFlow(modelDir, ports);
   let nr: Awaited<ReturnType<typeof startNodeRed>> | undefined;
   try {
     nr = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows });
-    const res = await fetch(`${nr.url}/ask`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'Still running?', signal: AbortSignal.timeout(60_000) });
-    assert.equal(res.status, 200, await res.clone().text());
-    assert.ok((await res.text()).length > 0);
+    await ask(nr.url, 'Still running?');
     const out = nr.output();
     assert.match(out, new RegExp(`Cannot write the pid file .*\\(${ro.code}\\)`), 'the warning names the folder problem');
     assert.doesNotMatch(out, /Uncaught|unhandled|EROFS: read-only file system, unlink/i);

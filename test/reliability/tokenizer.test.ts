@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, test } from 'node:test';
 import { MAX_BODY_BYTES, startTokenizerServer } from '../../lib/tokenizer/server';
 import { makeTokenizerModelDir } from '../helpers/tokenizer-dir';
@@ -62,19 +61,19 @@ test('foreign /get_uid bursts and browser requests are refused; the runtime keep
   assert.equal(s.rt.info().restarts, 0);
   assert.equal(s.rt.state === 'ready' || s.rt.state === 'busy', true);
 
-  // A 9 MB /encode is refused unread and Node-RED's event loop (this process) does not stall.
-  const lag = monitorEventLoopDelay({ resolution: 10 });
-  lag.enable();
-  const t0 = Date.now();
-  const huge = await send(port, 'POST', '/encode', { 'content-type': 'application/json' }, JSON.stringify({ uid: 'guess', text: 'x'.repeat(9 * 1024 * 1024) }));
-  lag.disable();
+  // A 9 MB /encode is refused unread: Node-RED's process (this one) spends next to no time on it.
+  // CPU time, not wall time: the test machine may be shared, and what matters is the work done here.
+  const body9 = JSON.stringify({ uid: 'guess', text: 'x'.repeat(9 * 1024 * 1024) });
+  const cpu = process.cpuUsage();
+  const huge = await send(port, 'POST', '/encode', { 'content-type': 'application/json' }, body9);
+  const used = process.cpuUsage(cpu);
   assert.equal(huge.status, 413);
-  assert.ok(Date.now() - t0 < 2000, `answered in ${Date.now() - t0} ms`);
-  assert.ok(lag.max / 1e6 < 250, `event loop stalled ${(lag.max / 1e6).toFixed(0)} ms`);
+  assert.match(huge.body, /too large/);
+  assert.ok((used.user + used.system) / 1000 < 500, `the refusal cost ${((used.user + used.system) / 1000).toFixed(0)} ms of CPU`);
   await s.stop();
 });
 
-test('the largest encode the tokenizer accepts keeps the event loop free within a second', async () => {
+test('the largest encode the tokenizer accepts holds the event loop well under a second', async () => {
   const model = await makeTokenizerModelDir();
   const server = await startTokenizerServer({ modelDir: model.dir, port: 0 });
   try {
@@ -84,13 +83,13 @@ test('the largest encode the tokenizer accepts keeps the event loop free within 
     const text = unit.repeat(Math.floor((MAX_BODY_BYTES - 200) / Buffer.byteLength(unit)));
     const body = JSON.stringify({ uid, text });
     assert.ok(Buffer.byteLength(body) <= MAX_BODY_BYTES);
-    const lag = monitorEventLoopDelay({ resolution: 10 });
-    lag.enable();
+    const cpu = process.cpuUsage();
     const a = await send(server.port, 'POST', '/encode', { 'content-type': 'application/json' }, body);
-    lag.disable();
+    const used = process.cpuUsage(cpu);
     assert.equal(a.status, 200);
     assert.ok((JSON.parse(a.body) as { diff: number[] }).diff.length > 10_000);
-    assert.ok(lag.max / 1e6 < 1000, `one encode held the event loop ${(lag.max / 1e6).toFixed(0)} ms`);
+    // The encode runs on the event loop: its CPU time is how long Node-RED could not do anything else.
+    assert.ok((used.user + used.system) / 1000 < 1000, `one encode took ${((used.user + used.system) / 1000).toFixed(0)} ms of CPU`);
   } finally {
     await server.close();
     await model.cleanup();
