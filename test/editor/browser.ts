@@ -68,7 +68,7 @@ export async function openBrowser(executablePath: string): Promise<TestBrowser> 
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
   });
-  page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+  page.on('pageerror', (e) => errors.push(`page: ${e.message}${e.stack ? `\n${e.stack}` : ''}`));
   mkdirSync(artifactsDir, { recursive: true });
   return {
     page,
