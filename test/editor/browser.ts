@@ -69,7 +69,7 @@ export async function openBrowser(executablePath: string, extraArgs: readonly st
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
   });
-  page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+  page.on('pageerror', (e) => errors.push(`page: ${e.message}${e.stack ? `\n${e.stack}` : ''}`));
   mkdirSync(artifactsDir, { recursive: true });
   return {
     page,

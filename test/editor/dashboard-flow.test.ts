@@ -3,8 +3,8 @@
  * typed prompt sent with Enter streams into the chat (several intermediate lengths seen by a
  * MutationObserver), Stop ends it early ("stopped by you"), a second prompt sent with the send arrow
  * streams to the end ("finished") and, growing below the fold, stays scrolled into view; the health
- * readout shows the runtime; the exposure warning of a runtime on 0.0.0.0 is said once, as a
- * notification, never in the readout; the browser console stays free of errors.
+ * readout shows the runtime; the exposure warning of a runtime on 0.0.0.0 is said once, at the top
+ * of the chat, never in the readout or under a reply; the browser console stays free of errors.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,16 +27,19 @@ const OBSERVE = `(() => {
       if (list[list.length - 1] !== len) list.push(len);
     });
   };
-  // How often the exposure sentence appeared, and how many copies were on the page at once.
+  new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+})()`;
+
+/** From the first paint on: how often the exposure sentence appeared, and how many copies were on the page at once. */
+const WATCH_WARNING = `document.addEventListener('DOMContentLoaded', () => {
   const warn = (window.__ax650Warning = { appearances: 0, most: 0, showing: 0 });
-  const watchWarning = () => {
+  new MutationObserver(() => {
     const n = document.body.innerText.split('${EXPOSED}').length - 1;
     if (n > 0 && warn.showing === 0) warn.appearances++;
     warn.showing = n;
     warn.most = Math.max(warn.most, n);
-  };
-  new MutationObserver(() => { record(); watchWarning(); }).observe(document.body, { subtree: true, childList: true, characterData: true });
-})()`;
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+})`;
 
 /** The chat is scrolled to its end and its last bubble is inside the window (runs in the page). */
 const LAST_IN_VIEW = `(() => {
@@ -61,10 +64,13 @@ test('dashboard chat: streaming reply, stop, a second prompt, health readout, no
     const { page } = browser;
     // A window short enough that two replies overflow the chat: the new one must be scrolled into view.
     await page.setViewportSize({ width: 1000, height: 520 });
+    await page.addInitScript(WATCH_WARNING);
     await page.goto(`${nr.url}/dashboard/ax650-chat`);
     const health = page.locator('.ax650-health');
     await health.filter({ hasText: /ready/ }).waitFor({ timeout: 30_000 });
     await page.evaluate(OBSERVE);
+    // The alerts that hold when the page opens are told once, at the top of the chat.
+    await page.locator('.ax650-alert', { hasText: EXPOSED }).waitFor({ timeout: 15_000 });
 
     const lengths = (): Promise<number[][]> => page.evaluate('window.__ax650Lengths') as Promise<number[][]>;
     const ask = page.locator('.ax650-ask input').first();
@@ -98,6 +104,7 @@ test('dashboard chat: streaming reply, stop, a second prompt, health readout, no
     await browser.screenshot('dashboard-second-reply');
     const warning = (await page.evaluate('window.__ax650Warning')) as { appearances: number; most: number };
     assert.deepEqual({ appearances: warning.appearances, most: warning.most }, { appearances: 1, most: 1 }, 'the exposure warning is said once');
+    assert.equal(await page.locator('.ax650-alert').count(), 1, 'one alert line in the chat, not one per reply');
     assert.doesNotMatch(await health.innerText(), new RegExp(EXPOSED.replace(/\./g, '\\.')), 'not in the readout under the chat');
     // The README's picture, in a roomier window and without the notification over it.
     await page.setViewportSize({ width: 1200, height: 980 });
