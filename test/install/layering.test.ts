@@ -25,6 +25,8 @@ export function pathsInto(file: string, text: string, forbidden: string): string
     const target = path.resolve(path.dirname(file), m[2]!);
     if (target === forbidden || target.startsWith(forbidden + path.sep)) hits.push(m[2]!);
   }
+  // A path built from segments: path.join(__dirname, '..', '..', 'simulator', ...).
+  for (const m of text.matchAll(/path\.(?:join|resolve)\([^)]*['"`]simulator['"`]/g)) hits.push(m[0]);
   // Package-style self references (`@axnpu/node-red-ax650/dist/simulator/...`) count too.
   for (const m of text.matchAll(/['"`]@axnpu\/node-red-ax650\/(?:dist\/)?simulator\b[^'"`]*['"`]/g)) hits.push(m[0]);
   return hits;
@@ -37,7 +39,9 @@ test('the scan finds an import of simulator/ (so the next test can fail)', () =>
   assert.deepEqual(pathsInto(file, "import { a } from '../../simulator/model-dir';", simulatorDir), ['../../simulator/model-dir']);
   assert.deepEqual(pathsInto(file, "const cli = path.resolve(__dirname, '../../simulator/cli.js');", simulatorDir), ['../../simulator/cli.js']);
   assert.deepEqual(pathsInto(file, "await import(\"../../simulator\")", simulatorDir), ['../../simulator']);
+  assert.deepEqual(pathsInto(file, "path.join(__dirname, '..', '..', 'simulator', 'cli.js')", simulatorDir).length, 1);
   assert.deepEqual(pathsInto(file, "import { b } from '../tokenizer/chat-template';", simulatorDir), []);
+  assert.deepEqual(pathsInto(file, "const simulator = s.mode === 'simulator';", simulatorDir), []);
 });
 
 test('no file under lib/ imports or reads from simulator/', () => {
