@@ -183,7 +183,10 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
       const onExit = (info: ExitInfo) => {
         cleanup();
         const tail = child.tail();
-        const cause = initFailure ? `LLM.Init failed: ${initFailure}` : loadFailureCause(tail);
+        // The G1 runtime's ALOG [E] lines name the root cause and its consequence; axllm's ERR lines are
+        // collected by the log parser as the LLM.Init failure's reason.
+        const fromLog = loadFailureCause(tail);
+        const cause = initFailure && (fromLog === null || !fromLog.includes(initFailure)) ? `LLM.Init failed: ${initFailure}` : fromLog;
         const params = { exit: describeExit(info), ...(cause === null ? {} : { cause }) };
         reject(new Ax650Error('RUNTIME_CRASHED', `The runtime exited while loading the model (${params.exit})${cause === null ? '' : `: ${cause}`}.`, { tail, params }));
       };
