@@ -4,7 +4,7 @@
  * (OpenAI SSE, stateless, tokenizer inside). Nothing above a client asks which kind it is: the
  * differences the Runtime must know are the capabilities the client reports.
  */
-import type { ChatMessage } from '../runtime/types';
+import type { ChatMessage, PreparedImage, ToolCall, ToolChoice, ToolSpec } from '../runtime/types';
 
 export type RuntimeKind = 'main-api' | 'axllm';
 
@@ -41,6 +41,10 @@ export interface TurnRequest {
   /** Completion-token limit the runtime should stop at (only when `capabilities.maxTokens`). */
   maxTokens?: number;
   think: boolean;
+  /** Images of the prompt (only when `capabilities.vision`). */
+  images?: readonly PreparedImage[];
+  tools?: readonly ToolSpec[];
+  toolChoice?: ToolChoice;
 }
 
 export interface TurnHooks {
@@ -62,6 +66,8 @@ export interface TurnOutcome {
   reason: TurnReason;
   /** Text pieces the runtime streamed: one per generated token on axllm (a retokenized text can count fewer). */
   pieces?: number;
+  /** Tool calls of the reply; their markup is not in `text` nor in any delta. */
+  toolCalls?: ToolCall[];
 }
 
 export interface RuntimeLimits {

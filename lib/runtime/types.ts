@@ -26,9 +26,51 @@ export interface SamplingOptions {
   repetitionPenalty?: number;
 }
 
+/** A tool the model may call, in the OpenAI function format that Ollama and axllm take. */
+export interface ToolSpec {
+  type: 'function';
+  function: {
+    name: string;
+    description?: string;
+    /** JSON Schema of the arguments object. */
+    parameters?: Record<string, unknown>;
+  };
+}
+
+/** `auto` (default), `none`, `required`, or one named tool. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+/** A tool call the model made. `arguments` is the parsed object, undefined when `raw` is not a JSON object. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments?: Record<string, unknown>;
+  /** The arguments exactly as the model wrote them. */
+  raw: string;
+}
+
+/** An image ready for the runtime: re-encoded and sized for the model (lib/vision). */
+export interface PreparedImage {
+  /** `data:image/jpeg;base64,…` or `data:image/png;base64,…`, what axllm's `image_url` takes. */
+  dataUri: string;
+  mime: 'image/jpeg' | 'image/png';
+  width: number;
+  height: number;
+  /** Size of the encoded image, bytes. */
+  bytes: number;
+}
+
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** Assistant turns: the tools it called (content may then be ''). */
+  toolCalls?: ToolCall[];
+  /** Tool turns: the call this result answers. */
+  toolCallId?: string;
+  /** Tool turns: the tool's name. */
+  toolName?: string;
+  /** User turns: the images sent with it, in order. */
+  images?: PreparedImage[];
 }
 
 export interface JobTimeouts {
@@ -48,6 +90,11 @@ export interface JobRequest {
   conversation?: string;
   /** A whole transcript (OpenAI style); the last user message is the prompt. */
   messages?: ChatMessage[];
+  /** Images of the prompt (the last user message's when `messages` is given). */
+  images?: PreparedImage[];
+  /** Tools the model may call this turn; a reply that calls them ends with `JobResult.toolCalls`. */
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
   sampling?: SamplingOptions;
   /** Stop after this many completion tokens (counted by the package; the runtime has no such setting). */
   maxTokens?: number;
@@ -94,8 +141,11 @@ export interface JobStats {
 }
 
 export interface JobResult {
+  /** The reply's text, with any tool-call markup removed. */
   text: string;
   stats: JobStats;
+  /** The tools the model called (only when the request had `tools`). */
+  toolCalls?: ToolCall[];
 }
 
 export interface JobEventMap {

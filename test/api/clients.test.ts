@@ -86,7 +86,7 @@ describe('ollama and openai clients on the real runtime', () => {
 
   test('ollama chat with a system prompt and history: the system prompt is prefilled once, history restored', async () => {
     const system = 'You are a careful robot arm.';
-    const messages: ChatMessage[] = [
+    const messages: Array<ChatMessage & { role: 'system' | 'user' | 'assistant'; images?: undefined }> = [
       { role: 'system', content: system },
       { role: 'user', content: 'Where is the cup?' },
       { role: 'assistant', content: 'On the left.' },
