@@ -23,6 +23,8 @@ export interface ProcessEventMap {
   exit: [which: 'runtime' | 'tokenizer', info: ExitInfo, tail: string];
   progress: [percent: number];
   line: [line: string];
+  /** Raw runtime output as it arrives (token text is printed with no newline, so it makes no line until the reply ends). */
+  output: [text: string];
   /** The AXCL dead-card report appeared anywhere in the runtime's output. */
   deadCard: [device: number];
   /** Something the user should fix that does not stop the runtime (e.g. no pid file in a read-only state folder). */
@@ -147,6 +149,7 @@ export class ProcessSet extends EventEmitter<ProcessEventMap> {
     this.runtime = child;
     const deadCard = new DeadCardScanner();
     child.on('output', (text) => {
+      this.emit('output', text);
       const device = deadCard.push(text);
       if (device !== null) this.emit('deadCard', device);
     });

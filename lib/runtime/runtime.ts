@@ -7,6 +7,7 @@
  */
 import { Ax650Error, toAx650Error } from '../errors';
 import { recipeFor } from './kinds';
+import { watchSilence } from './drain-watch';
 import { JobExecution } from './execution';
 import { Job } from './job';
 import { TokenTools } from './token-tools';
@@ -187,10 +188,13 @@ export class Runtime extends RuntimeBase implements JobRunner {
       // The job has its answer; the next one waits until the engine has really finished this one (axllm
       // generates on after a stop, docs/axllm.md). One that does not get there within stopDrainMs is restarted.
       // Not `maintenance`: a shutdown must not wait for it (closing the client ends the wait).
-      void client.engineFree(this.cfg.stopDrainMs).then(
+      // A drain that prints nothing for stopBoundMs is a wedged NPU, not a long reply (drain-watch.ts).
+      const silence = watchSilence(this.procs, this.cfg.stopBoundMs);
+      void Promise.race([client.engineFree(this.cfg.stopDrainMs), silence.silent]).then(
         () => undefined,
         (e: unknown) => this.wedged(toAx650Error(e, 'RUNTIME_WEDGED')),
       ).finally(() => {
+        silence.dispose();
         if (this.current?.exec !== exec) return;
         this.current = null;
         if (this.stateValue !== 'busy') return;

@@ -12,7 +12,7 @@ import type { AxEngine } from './engine';
 import type { AxllmKnobs } from './knobs';
 import type { AxLogger } from './logger';
 import { MessagesError, parseMessages, type Turn } from './messages';
-import { replyIds } from './reply';
+import { lastUserText, replyIds } from './reply';
 import { outputMaxTokens, resolveSampling, type ChatRequest } from './request';
 import { parseToolCall, toolsActive, type ToolCall } from './tools';
 
@@ -87,6 +87,9 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const promptTokens = promptIds.length;
   const id = nextId++;
   d.requestLog.append({ event: 'chat', id, stream: req.stream, model: req.model ?? '', max_tokens: maxTokens, sampling, thinking, prompt_tokens: promptTokens, media, tools: tools !== undefined });
+  const fault = d.knobs.sim.faultPrompt;
+  // AX650_SIM_FAULT_PROMPT narrows the generate-time faults to the turns that ask with it.
+  const faulty = fault === undefined || lastUserText(turns).includes(fault);
   const reply = replyIds({ promptText, turns, thinking, greedy: sampling.mode === 'greedy', toolCall: tools }, d.knobs.sim, (t) => d.tokenizer.encode(t));
 
   if (req.stream) {
@@ -106,7 +109,7 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
       provider.push({ kind: 'delta', text: piece });
       log.printFlush(piece);
     };
-    const outcome = await d.engine.run({ id, promptIds, reply, maxTokens, onText });
+    const outcome = await d.engine.run({ id, promptIds, reply, maxTokens, onText, faulty });
     if (outcome.error !== '') {
       log.w('operator():2318', `Returning user-facing chat error: ${outcome.error}`);
       if (!streamedAny) provider.push({ kind: 'error', code: 'model_error', message: outcome.error });
@@ -123,7 +126,7 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
     return;
   }
 
-  const outcome = await d.engine.run({ id, promptIds, reply, maxTokens, onText: null });
+  const outcome = await d.engine.run({ id, promptIds, reply, maxTokens, onText: null, faulty });
   if (outcome.error !== '') {
     log.w('operator():2345', `Returning user-facing chat error: ${outcome.error}`);
     fail('model_error', outcome.error);

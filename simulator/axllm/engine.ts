@@ -4,12 +4,14 @@
  * bar for a non-stream request), then `hit eos` and the GetKVCache line [M, X]. Nothing serialises
  * callers: two streams run at once, exactly like two `llm.Run` on the real engine, and every such
  * overlap is written to AX650_SIM_LOG so tests can fail on it. Faults: crash after N tokens, hang
- * after the first piece, dead card at the first decode step.
+ * after the first piece, dead card at the first decode step; after the third piece a wedged NPU
+ * (SIGINT ignored, only SIGKILL ends it) or the dead-card report glued to the token text. The
+ * generate-time faults hit only prompts containing AX650_SIM_FAULT_PROMPT when it is set.
  */
 import type { QwenTokenizer } from '../../lib/tokenizer/qwen-tokenizer';
 import { f2 } from '../alog';
 import type { SimConfig } from '../env';
-import { crash, hangForever, printDeadCard } from '../faults';
+import { crash, hangForever, printDeadCard, printDeadCardGlued, wedge } from '../faults';
 import { PREFILL_TOKEN_NUM } from '../kv-cache';
 import type { RequestLog } from '../request-log';
 import { KvSlots } from './kv-slots';
@@ -26,6 +28,8 @@ export interface RunSpec {
   maxTokens: number;
   /** Stream callback (set for a stream request, null for non-stream). */
   onText: ((text: string) => void) | null;
+  /** The generate-time faults apply (AX650_SIM_FAULT_PROMPT unset, or the last user turn contains it). */
+  faulty: boolean;
 }
 
 export interface RunOutcome {
@@ -99,13 +103,14 @@ export class AxEngine {
     const budget = Math.max(0, Math.min(spec.maxTokens, sim.maxTokenLen - n));
     const ids: number[] = [];
     let emitted = '';
+    let pieces = 0;
     const bar = spec.onText === null ? new Progress(log, sim.maxTokenLen, 'token') : undefined;
     const decodeStart = performance.now();
     const stepMs = 1000 / sim.tokensPerSec;
     for (let i = 0; i < spec.reply.length && i < budget; i++) {
       // The first token comes out of the prefill; each further one costs a decode step.
       if (i > 0) await sleep(stepMs);
-      if (sim.deadCard === 'generate') {
+      if (sim.deadCard === 'generate' && spec.faulty) {
         printDeadCard(log.out);
         await hangForever();
       }
@@ -117,11 +122,22 @@ export class AxEngine {
         if (full.endsWith('\uFFFD') && i + 1 < spec.reply.length) continue;
         const piece = full.slice(emitted.length);
         emitted = full;
-        if (piece !== '') spec.onText(piece);
+        if (piece !== '') {
+          spec.onText(piece);
+          pieces++;
+        }
       } else {
         bar?.update('');
+        pieces++;
       }
+      if (!spec.faulty) continue;
       if (sim.hang === 'generate') await hangForever();
+      // The wedge and the glued report come after the third piece, so reply text has gone out first.
+      if (pieces >= 3 && sim.hang === 'wedge') await wedge();
+      if (pieces >= 3 && sim.deadCard === 'glued') {
+        await printDeadCardGlued(log.out);
+        await hangForever();
+      }
     }
     const seconds = (performance.now() - decodeStart) / 1000;
     log.printFlush('\n\n');

@@ -20,7 +20,7 @@ export interface ReplyPlan {
   toolCall: { name: string; arguments: unknown } | undefined;
 }
 
-function lastUserText(turns: Turn[]): string {
+export function lastUserText(turns: Turn[]): string {
   for (let i = turns.length - 1; i >= 0; i--) if (turns[i]?.role === 'user') return turns[i]?.text ?? '';
   return '';
 }

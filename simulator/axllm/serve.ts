@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CxxException } from '../cmdline';
-import { terminate } from '../faults';
+import { isWedged, terminate } from '../faults';
 import { RequestLog } from '../request-log';
 import { chooseMode, processStdoutSink, StdioBuffer } from '../stdout';
 import { defaultConfig, loadConfig, resolveConfigPaths } from './config';
@@ -91,7 +91,10 @@ export async function serveMain(argv: string[], prog: string): Promise<void> {
   };
   // signal(SIGINT, __sigExit) comes first, but g_server.stop() does nothing before listen().
   let onSigint: () => void = () => undefined;
-  for (const sig of knobs.pr66Signals ? (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) : (['SIGINT'] as const)) process.on(sig, () => onSigint());
+  // A wedged NPU (AX650_SIM_HANG=wedge) never gets through the clean path (it joins the stuck worker): the signal changes nothing.
+  for (const sig of knobs.pr66Signals ? (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) : (['SIGINT'] as const)) process.on(sig, () => {
+    if (!isWedged()) onSigint();
+  });
   process.on('SIGPIPE', () => undefined);
   // With SIGPIPE ignored a write to a closed pipe fails with EPIPE and the real server goes on (its parent died): so does this one.
   process.stdout.on('error', () => undefined);

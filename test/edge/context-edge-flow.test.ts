@@ -4,13 +4,17 @@
  * turn plus its input fits prefill_max_token_num, and the input alone is at most
  * ALIGN_DOWN(prefill_max_token_num − precompute_len, 128). The context is made 640 tokens so that
  * the second rule is the one that bites (with 540 tokens in the cache no input fits at all).
+ * On axllm (stateless: the whole transcript every request) the runtime refuses a prompt longer than
+ * prefill_max_token_num; the package trims by the same rules, so every request sent stays within it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_KIND } from '../helpers/kind';
 import { startHarness, type Harness } from '../nodes/flow-harness';
 import type { ChatMessage } from '../../lib/runtime/types';
-import { prefills, readSimLog } from './sim-log';
+import { chatMessages, prefills, readSimLog, spyContexts, type ContextSpy, type SimEvent } from './sim-log';
+import { loadAxllmTokenizer } from '../../lib/tokenizer/axllm-tokenizer';
+import type { QwenTokenizer } from '../../lib/tokenizer/qwen-tokenizer';
 
 const PREFILL_MAX = 640;
 const alignDown = (x: number): number => Math.floor(x / 128) * 128;
@@ -22,16 +26,17 @@ interface Stats {
   truncatedTokens?: number;
 }
 
-// These read the 2025 simulator's request log (/api/reset, reset/generate prefills): the stateful G1 runtime's
-// context. The stateless axllm runtime gets the whole transcript per request; its trim and reset are checked in
-// test/axllm/runtime.test.ts.
-describe('a conversation at the context edge', { skip: TEST_KIND === 'axllm' ? 'checks the G1 runtime\'s own context (request log of the 2025 simulator)' : false }, () => {
+const generations = (log: readonly SimEvent[]): SimEvent[] =>
+  log.filter((e) => e.event === 'request' && e.method === 'POST' && (e.path === '/api/generate' || e.path === '/v1/chat/completions'));
+
+describe('a conversation at the context edge', () => {
   let h: Harness;
-  const seen: string[] = [];
+  let seen: ContextSpy;
+  let tok: QwenTokenizer;
   before(async () => {
     h = await startHarness({ simEnv: { AX650_SIM_PREFILL_MAX: String(PREFILL_MAX), AX650_SIM_REPLY_TOKENS: '40' } });
-    const server = h.runtime.tokenizerServer!;
-    server.on('encode', (e) => seen.push(server.tokenizer.decode(e.tokenIds)));
+    seen = spyContexts(h);
+    tok = TEST_KIND === 'main-api' ? h.runtime.tokenizerServer!.tokenizer : await loadAxllmTokenizer(h.runtime.cfg.modelDir);
   });
   after(async () => {
     await h.close();
@@ -61,7 +66,7 @@ describe('a conversation at the context edge', { skip: TEST_KIND === 'axllm' ? '
       const expected = [...storedBefore.slice(dropped * 2), { role: 'user', content: prompt }, { role: 'assistant', content: final.payload }];
       assert.deepEqual(stored, expected, `turn ${i}: the oldest ${dropped} exchanges went, the rest and this turn are stored`);
 
-      const saw = seen[seen.length - 1]!;
+      const saw = await seen.last();
       assert.match(saw, new RegExp(`Q${i}X`), `turn ${i}: the model saw the prompt`);
       if (i > 0) assert.match(saw, new RegExp(`Q${i - 1}X`), `turn ${i}: the model saw the previous turn (never an empty history)`);
       for (const t of storedBefore.slice(0, dropped * 2)) {
@@ -72,15 +77,27 @@ describe('a conversation at the context edge', { skip: TEST_KIND === 'axllm' ? '
     assert.ok(trimmedAt.length >= 3, `the context filled several times (trimmed at turns ${trimmedAt.join(', ')})`);
 
     const log = await readSimLog(h.simLog);
-    for (const p of prefills(log, 'generate')) {
-      if (p.precompute_len === 0) continue;
-      assert.ok(p.precompute_len + p.tokens <= PREFILL_MAX, `rule 1 held: ${p.precompute_len} + ${p.tokens}`);
-      assert.ok(p.tokens <= alignDown(PREFILL_MAX - p.precompute_len), `rule 2 held: ${p.tokens} new tokens on ${p.precompute_len}`);
+    if (TEST_KIND === 'main-api') {
+      for (const p of prefills(log, 'generate')) {
+        if (p.precompute_len === 0) continue;
+        assert.ok(p.precompute_len + p.tokens <= PREFILL_MAX, `rule 1 held: ${p.precompute_len} + ${p.tokens}`);
+        assert.ok(p.tokens <= alignDown(PREFILL_MAX - p.precompute_len), `rule 2 held: ${p.tokens} new tokens on ${p.precompute_len}`);
+      }
+    } else {
+      const sent = chatMessages(log);
+      assert.equal(sent.length, 24);
+      for (const [k, messages] of sent.entries()) {
+        assert.deepEqual(messages[0], { role: 'system', content: h.runtime.cfg.systemPrompt }, `request ${k}: the system prompt is kept first`);
+      }
+      const chats = log.flatMap((e) => (e.event === 'chat' ? [e] : []));
+      assert.equal(chats.length, 24);
+      for (const c of chats) assert.ok(c.prompt_tokens <= PREFILL_MAX, `the runtime's prefill limit held: ${c.prompt_tokens} prompt tokens`);
+      const ends = log.flatMap((e) => (e.event === 'run' && e.phase === 'end' ? [e.reason] : []));
+      assert.deepEqual(ends, Array<string>(24).fill('eos'), 'no run failed on the context');
     }
   });
 
   test('a prompt too long for one turn is CONTEXT_FULL whichever rule refuses it, with the counts and the limit', async () => {
-    const tok = h.runtime.tokenizerServer!.tokenizer;
     const system = h.runtime.cfg.systemPrompt;
     const systemIds = tok.encode(tok.applyChatTemplate([{ role: 'system', content: system }], true)).length - 3;
     const inputOf = (prompt: string): number =>
@@ -110,6 +127,6 @@ describe('a conversation at the context edge', { skip: TEST_KIND === 'axllm' ? '
       assert.ok(Number(m[2]) < Number(m[1]) && Number(m[2]) % 128 === 0 && Number(m[2]) <= alignDown(PREFILL_MAX - systemIds));
       assert.equal(Number(m[3]), PREFILL_MAX);
     }
-    assert.deepEqual((await readSimLog(h.simLog)).slice(logBefore).filter((e) => e.event === 'request' && e.path === '/api/generate'), [], 'neither reached the runtime');
+    assert.deepEqual(generations((await readSimLog(h.simLog)).slice(logBefore)), [], 'neither reached the runtime');
   });
 });

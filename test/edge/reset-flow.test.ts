@@ -1,25 +1,23 @@
 /**
  * msg.reset of the conversation that is live in the runtime (issue 19 item 1), in real Node-RED on
- * the simulator: the runtime is asked to reset (POST /api/reset in AX650_SIM_LOG), the next turn is
- * prefilled on the system prompt alone, and the model does not see the forgotten turns.
+ * the simulator of each runtime kind: on G1 the runtime is asked to reset (POST /api/reset in
+ * AX650_SIM_LOG) and the next turn is prefilled on the system prompt alone; on the stateless axllm the
+ * next request's transcript is the system prompt and the new turn alone. Either way the model does not
+ * see the forgotten turns.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_KIND } from '../helpers/kind';
 import { startHarness, type Harness } from '../nodes/flow-harness';
-import { calls, prefills, readSimLog } from './sim-log';
+import { calls, chatMessages, prefills, readSimLog, spyContexts, type ContextSpy } from './sim-log';
 
-// These read the 2025 simulator's request log (/api/reset, reset/generate prefills): the stateful G1 runtime's
-// context. The stateless axllm runtime gets the whole transcript per request; its trim and reset are checked in
-// test/axllm/runtime.test.ts.
-describe('msg.reset of the live conversation', { skip: TEST_KIND === 'axllm' ? 'checks the G1 runtime\'s own context (request log of the 2025 simulator)' : false }, () => {
+describe('msg.reset of the live conversation', () => {
   let h: Harness;
-  const seen: string[] = [];
+  let seen: ContextSpy;
   before(async () => {
     // Slow enough that a reset can land while a reply is still streaming.
     h = await startHarness({ simEnv: { AX650_SIM_REPLY_TOKENS: '30', AX650_SIM_TOKENS_PER_SEC: '60' } });
-    const server = h.runtime.tokenizerServer!;
-    server.on('encode', (e) => seen.push(server.tokenizer.decode(e.tokenIds)));
+    seen = spyContexts(h);
   });
   after(async () => {
     await h.close();
@@ -40,12 +38,19 @@ describe('msg.reset of the live conversation', { skip: TEST_KIND === 'axllm' ? '
     await turn('What is my name?', 'c1');
 
     const log = (await readSimLog(h.simLog)).slice(before);
-    assert.deepEqual(calls(log), ['POST /api/reset', 'POST /api/generate'], 'the runtime was asked to reset before the next turn');
-    const [reset, generate] = prefills(log);
-    assert.equal(reset!.kind, 'reset');
-    assert.equal(generate!.kind, 'generate');
-    assert.equal(generate!.precompute_len, reset!.tokens, 'the turn was prefilled on top of the system prompt only');
-    const saw = seen[seen.length - 1]!;
+    if (TEST_KIND === 'main-api') {
+      assert.deepEqual(calls(log), ['POST /api/reset', 'POST /api/generate'], 'the runtime was asked to reset before the next turn');
+      const [reset, generate] = prefills(log);
+      assert.equal(reset!.kind, 'reset');
+      assert.equal(generate!.kind, 'generate');
+      assert.equal(generate!.precompute_len, reset!.tokens, 'the turn was prefilled on top of the system prompt only');
+    } else {
+      assert.deepEqual(calls(log), ['POST /v1/chat/completions'], 'one request, nothing else');
+      const [sent] = chatMessages(log);
+      assert.deepEqual(sent!.map((m) => m.role), ['system', 'user'], 'a new transcript: the system prompt and the new turn alone');
+      assert.equal(sent![0]!.content, h.runtime.cfg.systemPrompt, 'the system prompt is kept');
+    }
+    const saw = await seen.last();
     assert.match(saw, /What is my name\?/);
     assert.doesNotMatch(saw, /Ada|Rover/, 'the model did not see the forgotten turns');
     assert.deepEqual(h.runtime.conversations.get('c1')!.turns.map((t) => t.role), ['user', 'assistant'], 'a new history of one exchange');
@@ -58,7 +63,7 @@ describe('msg.reset of the live conversation', { skip: TEST_KIND === 'axllm' ? '
     h.node('gen').receive({ reset: true, conversation: 'c2' });
     await h.waitFor('gen-final', ++finals);
     await turn('What was the code word?', 'c2');
-    const saw = seen[seen.length - 1]!;
+    const saw = await seen.last();
     assert.doesNotMatch(saw, /PELICAN/, 'the model did not see the turn that was reset');
     assert.equal(h.runtime.conversations.get('c2')!.turns.length, 2);
   });
@@ -69,7 +74,7 @@ describe('msg.reset of the live conversation', { skip: TEST_KIND === 'axllm' ? '
     h.node('gen').receive({ reset: true, conversation: 'someone-else' });
     await turn('And the battery?', 'c3');
     const log = (await readSimLog(h.simLog)).slice(before);
-    assert.deepEqual(calls(log), ['POST /api/generate'], 'no reset, no re-prefill');
-    assert.match(seen[seen.length - 1]!, /80 percent/);
+    assert.deepEqual(calls(log), [TEST_KIND === 'main-api' ? 'POST /api/generate' : 'POST /v1/chat/completions'], 'no reset, no re-prefill');
+    assert.match(await seen.last(), /80 percent/);
   });
 });

@@ -9,11 +9,9 @@ import { test } from 'node:test';
 import type { NodeMessage } from '../../nodes/red-types';
 import { isAlive } from '../runtime/helpers';
 import { startHarness } from '../nodes/flow-harness';
-import { TEST_KIND } from '../helpers/kind';
 
-// The wedge and glued dead-card knobs are the 2025 simulator's (a G1 runtime ignoring /api/stop); the axllm
-// kind's hang and dead card are tested in test/axllm/faults.test.ts.
-const G1_ONLY = { skip: TEST_KIND === 'axllm' ? 'fault knobs of the 2025 simulator' : false };
+// Both runtime kinds: the wedge (the generation stops producing tokens; /api/stop on G1, a client disconnect on
+// axllm and SIGINT change nothing) and the dead-card report glued to the token text on the console.
 
 const IDLE_MS = 3000;
 
@@ -22,7 +20,7 @@ function errorOf(msg: NodeMessage): { code: string; message: string } {
   return { code: err.code ?? /^(\w+):/.exec(err.message)?.[1] ?? '', message: err.message };
 }
 
-test('a wedged runtime in a flow: TIMEOUT at the idle timeout, the process is replaced, the next prompt is answered', G1_ONLY, async () => {
+test('a wedged runtime in a flow: TIMEOUT at the idle timeout, the process is replaced, the next prompt is answered', async () => {
   const h = await startHarness({
     simEnv: { AX650_SIM_HANG: 'wedge', AX650_SIM_FAULT_PROMPT: 'WEDGE', AX650_SIM_TOKENS_PER_SEC: '30', AX650_SIM_REPLY_TOKENS: '12' },
     runtime: { stopBoundSec: 2 },
@@ -57,7 +55,7 @@ test('a wedged runtime in a flow: TIMEOUT at the idle timeout, the process is re
   }
 });
 
-test('a dead-card report glued to the reply in a flow: DEAD_CARD on the Catch node at once, runtime failed, no restart', G1_ONLY, async () => {
+test('a dead-card report glued to the reply in a flow: DEAD_CARD on the Catch node at once, runtime failed, no restart', async () => {
   const h = await startHarness({ simEnv: { AX650_SIM_DEAD_CARD: 'glued', AX650_SIM_TOKENS_PER_SEC: '30', AX650_SIM_REPLY_TOKENS: '30' } });
   try {
     const t0 = Date.now();
