@@ -3,18 +3,23 @@
  * burst of foreign `/get_uid` requests at the tokenizer port cannot take the runtime's session (the
  * next prompt is answered, no restart); then Node-RED is killed with SIGKILL, the runtime it started
  * (the simulator run by node under stdbuf: an ELF) survives in its own group, and the next Node-RED
- * finds it by its owner marker, ends it and serves with exactly one runtime.
+ * finds it by its owner marker, ends it and serves with exactly one runtime. The same kill -9 and
+ * reap in hardware mode for the two other ways a runtime command reaches the program: the model
+ * folder's `#!` wrapper that execs it, and a run script that starts it as its child and waits.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createSimModelDir } from '../../simulator/model-dir';
+import { simulatorTestEnv } from '../../simulator/env';
+import { createSimModelDir, SIM_BINARY_NAME } from '../../simulator/model-dir';
 import { freeLoopbackPort, startNodeRed } from '../helpers/node-red-process';
 import { nodeRedPackage } from '../helpers/nr';
 import { isAlive, processesIn } from '../runtime/helpers';
 import { ask, askFlow } from './ask-flow';
+import { writeRunScript } from './launchers';
 import { isGone } from '../supervisor/helpers';
 
 test('foreign uid bursts cannot evict the runtime\'s session; after kill -9 of Node-RED the orphan is reaped by the next one', async () => {
@@ -53,3 +58,56 @@ test('foreign uid bursts cannot evict the runtime\'s session; after kill -9 of N
   assert.deepEqual(await processesIn(modelDir), [], 'nothing left after the second Node-RED stopped');
   await rm(root, { recursive: true, force: true });
 });
+
+/** The 2025 runtime in hardware mode always listens on 8000 (fixed in the vendor binary). */
+const G1_PORT = 8000;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host: '0.0.0.0', exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+for (const variant of ['wrapper', 'script'] as const) {
+  // A run script belongs to the 2025 folders (axllm folders have none); the 2025 runtime in hardware mode needs port 8000.
+  test(`hardware mode, the runtime started by ${variant === 'wrapper' ? 'the folder\'s #! wrapper' : 'a run script'}: after kill -9 of Node-RED the orphan is reaped by the next one`, async (t) => {
+    if (!(await portFree(G1_PORT))) {
+      t.skip(`port ${G1_PORT} is in use on this machine: the 2025 runtime in hardware mode always listens there`);
+      return;
+    }
+    const root = await mkdtemp(path.join(os.tmpdir(), `ax650-nrkill-${variant}-`));
+    const modelDir = path.join(root, 'model');
+    const userDir = path.join(root, 'user');
+    await createSimModelDir(modelDir, { axmodelNum: 4 });
+    // The folder's main_api_axcl_aarch64 is a `#!` wrapper that execs the simulator.
+    const binary = variant === 'script' ? writeRunScript(modelDir) : path.join(modelDir, SIM_BINARY_NAME);
+    const tokenizer = await freeLoopbackPort();
+    const flows = askFlow(modelDir, { runtime: G1_PORT, tokenizer }).map((n) => (n['id'] === 'rt' ? { ...n, mode: 'hardware', runtime: 'main-api', binary, devices: '0', simEnv: undefined } : n));
+    // The simulator stands in for the vendor binary: its knobs come from the environment it inherits.
+    const env = { ...simulatorTestEnv, AX650_SIM_REPLY_TOKENS: '8' };
+    const processes = variant === 'script' ? 2 : 1;
+    let second: Awaited<ReturnType<typeof startNodeRed>> | undefined;
+    try {
+      const first = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows, env });
+      await ask(first.url, 'Hello?').catch((e: unknown) => assert.fail(`${String(e)}\n${first.output()}`));
+      const orphans = await processesIn(modelDir);
+      assert.equal(orphans.length, processes, `the runtime's processes: ${orphans.join(', ')}`);
+      process.kill(first.pid, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while (isAlive(first.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const pid of orphans) assert.equal(isAlive(pid), true, `pid ${pid} outlived Node-RED`);
+
+      second = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows, env });
+      await ask(second.url, 'Are you there?');
+      for (const pid of orphans) assert.equal(isGone(pid), true, `the orphan ${pid} was ended (at most a zombie left for init)`);
+      const now = await processesIn(modelDir);
+      assert.equal(now.length, processes, `exactly one runtime (${now.join(', ')})`);
+    } finally {
+      await second?.stop();
+    }
+    assert.deepEqual(await processesIn(modelDir), [], 'nothing left after the second Node-RED stopped');
+    await rm(root, { recursive: true, force: true });
+  });
+}
