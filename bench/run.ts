@@ -15,6 +15,7 @@ import { deliveryRows } from './rows/delivery';
 import { mqttLatencyRows } from './rows/mqtt-latency';
 import { mqttSoakRows } from './rows/mqtt-soak';
 import { nodeRedProcessRows } from './rows/node-red-process';
+import { nodeRedStreamingRows } from './rows/node-red-streaming';
 import { packageLoadRows } from './rows/package-load';
 import { resetAheadRows } from './rows/reset-ahead';
 import { saturationRows } from './rows/saturation';
@@ -37,6 +38,7 @@ const MODULES: Entry[] = [
   { name: 'mqtt-soak', run: mqttSoakRows, targets: ['0 lost, 0 duplicated', 'RSS growth ≤ 10 %'] },
   { name: 'reset-ahead', run: resetAheadRows, targets: ['TTFT with reset-ahead < without'] },
   { name: 'axllm', run: axllmRows, targets: ['delivery ratio ≥ 0.995', 'added TTFT median ≤ 10 ms', '0 requests idle', 'CPU ≤ 2 %'] },
+  { name: 'node-red-streaming', run: nodeRedStreamingRows, targets: ['Node-RED CPU streaming at 4.5 tok/s ≤ 2 % (main-api)', 'the same (axllm)'] },
   { name: 'axllm-direct', run: axllmDirectRows, targets: ['ten clients straight at axllm: 503s reported'] },
 ];
 

@@ -23,14 +23,14 @@ import { round } from '../lib/stats';
 const SETTLE_MS = 5_000;
 const IDLE_WINDOW_MS = 30_000;
 const GENERATIONS = 2;
-const READY_LINE = 'NPU runtime ready after';
+export const READY_LINE = 'NPU runtime ready after';
 
 async function requestLines(logFile: string): Promise<number> {
   const text = await readFile(logFile, 'utf8').catch(() => '');
   return text.split('\n').filter((l) => l.includes('"event":"request"')).length;
 }
 
-async function waitForOutput(nr: NodeRedProcess, needle: string, timeoutMs: number): Promise<void> {
+export async function waitForOutput(nr: NodeRedProcess, needle: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!nr.output().includes(needle)) {
     if (Date.now() > deadline) throw new Error(`Node-RED did not log "${needle}" within ${timeoutMs} ms:\n${nr.output().slice(-2000)}`);
@@ -38,7 +38,7 @@ async function waitForOutput(nr: NodeRedProcess, needle: string, timeoutMs: numb
   }
 }
 
-function cpuPercent(pid: number, ticks0: number, t0: number): number {
+export function cpuPercent(pid: number, ticks0: number, t0: number): number {
   const seconds = (performance.now() - t0) / 1000;
   return ((cpuTicks(pid) - ticks0) / TICKS_PER_SECOND / seconds) * 100;
 }
