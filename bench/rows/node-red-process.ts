@@ -38,6 +38,18 @@ export async function waitForOutput(nr: NodeRedProcess, needle: string, timeoutM
   }
 }
 
+/** POST /bench → ax650-generate (+ a join on the stream) → http response, on a simulator runtime node with these settings. */
+export async function benchFlow(runtime: Record<string, unknown>): Promise<Array<Record<string, unknown>>> {
+  return [
+    { id: 'tab', type: 'tab', label: 'bench' },
+    { id: 'rt', type: 'ax650-runtime', mode: 'simulator', tokenizerPort: await freeLoopbackPort(), runtimePort: await freeLoopbackPort(), startOn: 'deploy', ...runtime },
+    { id: 'in', z: 'tab', type: 'http in', url: '/bench', method: 'post', wires: [['gen']] },
+    { id: 'gen', z: 'tab', type: 'ax650-generate', runtime: 'rt', wires: [['join'], ['out']] },
+    { id: 'join', z: 'tab', type: 'join', mode: 'auto', wires: [[]] },
+    { id: 'out', z: 'tab', type: 'http response', wires: [] },
+  ];
+}
+
 export function cpuPercent(pid: number, ticks0: number, t0: number): number {
   const seconds = (performance.now() - t0) / 1000;
   return ((cpuTicks(pid) - ticks0) / TICKS_PER_SECOND / seconds) * 100;
@@ -49,14 +61,7 @@ export async function nodeRedProcessRows(): Promise<BenchRow[]> {
   await createSimModelDir(modelDir);
   const simLog = path.join(dir, 'sim.jsonl');
   const simEnv = { ...simulatorTestEnv, ...REALISTIC_SIM, AX650_SIM_REPLY_TOKENS: '30', AX650_SIM_LOG: simLog };
-  const flows = [
-    { id: 'tab', type: 'tab', label: 'bench' },
-    { id: 'rt', type: 'ax650-runtime', mode: 'simulator', modelDir, tokenizerPort: await freeLoopbackPort(), runtimePort: await freeLoopbackPort(), simEnv: JSON.stringify(simEnv), startOn: 'deploy' },
-    { id: 'in', z: 'tab', type: 'http in', url: '/bench', method: 'post', wires: [['gen']] },
-    { id: 'gen', z: 'tab', type: 'ax650-generate', runtime: 'rt', wires: [['join'], ['out']] },
-    { id: 'join', z: 'tab', type: 'join', mode: 'auto', wires: [[]] },
-    { id: 'out', z: 'tab', type: 'http response', wires: [] },
-  ];
+  const flows = await benchFlow({ modelDir, simEnv: JSON.stringify(simEnv) });
   const nr = await startNodeRed({ flows, settings: { logging: { console: { level: 'info' } } } });
   let family: number[] = [];
   try {

@@ -11,13 +11,13 @@ import { performance } from 'node:perf_hooks';
 import type { RuntimeKind } from '../../lib/client/runtime-client';
 import { simulatorTestEnv } from '../../simulator/env';
 import { createKindModelDir } from '../../test/helpers/kind';
-import { freeLoopbackPort, startNodeRed } from '../../test/helpers/node-red-process';
+import { startNodeRed } from '../../test/helpers/node-red-process';
 import { isAlive } from '../../test/helpers/sim';
 import { cpuTicks, descendants } from '../lib/proc';
 import type { BenchRow } from '../lib/row';
 import { prompts, REALISTIC_SIM } from '../lib/sim-env';
 import { round } from '../lib/stats';
-import { cpuPercent, READY_LINE, waitForOutput } from './node-red-process';
+import { benchFlow, cpuPercent, READY_LINE, waitForOutput } from './node-red-process';
 
 const GENERATIONS = 3;
 const REPLY_TOKENS = 30;
@@ -29,14 +29,7 @@ async function streamingCpu(kind: RuntimeKind): Promise<BenchRow> {
   const modelDir = path.join(dir, 'model');
   await createKindModelDir(modelDir, { kind });
   const simEnv = { ...simulatorTestEnv, ...REALISTIC_SIM, AX650_SIM_REPLY_TOKENS: String(REPLY_TOKENS) };
-  const flows = [
-    { id: 'tab', type: 'tab', label: 'bench' },
-    { id: 'rt', type: 'ax650-runtime', mode: 'simulator', runtime: kind, modelDir, tokenizerPort: await freeLoopbackPort(), runtimePort: await freeLoopbackPort(), simEnv: JSON.stringify(simEnv), startOn: 'deploy' },
-    { id: 'in', z: 'tab', type: 'http in', url: '/bench', method: 'post', wires: [['gen']] },
-    { id: 'gen', z: 'tab', type: 'ax650-generate', runtime: 'rt', wires: [['join'], ['out']] },
-    { id: 'join', z: 'tab', type: 'join', mode: 'auto', wires: [[]] },
-    { id: 'out', z: 'tab', type: 'http response', wires: [] },
-  ];
+  const flows = await benchFlow({ runtime: kind, modelDir, simEnv: JSON.stringify(simEnv) });
   const nr = await startNodeRed({ flows, settings: { logging: { console: { level: 'info' } } } });
   let family: number[] = [];
   try {
