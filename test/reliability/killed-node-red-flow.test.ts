@@ -100,7 +100,8 @@ for (const variant of ['wrapper', 'script'] as const) {
       for (const pid of orphans) assert.equal(isAlive(pid), true, `pid ${pid} outlived Node-RED`);
 
       second = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows, env });
-      await ask(second.url, 'Are you there?');
+      const next = second;
+      await ask(next.url, 'Are you there?').catch((e: unknown) => assert.fail(`${String(e)}\n${next.output()}`));
       for (const pid of orphans) assert.equal(isGone(pid), true, `the orphan ${pid} was ended (at most a zombie left for init)`);
       const now = await processesIn(modelDir);
       assert.equal(now.length, processes, `exactly one runtime (${now.join(', ')})`);
