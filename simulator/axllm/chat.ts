@@ -11,6 +11,7 @@ import type { AxllmConfig } from './config';
 import type { AxEngine } from './engine';
 import type { AxllmKnobs } from './knobs';
 import type { AxLogger } from './logger';
+import type { MediaInfo } from './media';
 import { MessagesError, parseMessages, type Turn } from './messages';
 import { replyIds } from './reply';
 import { outputMaxTokens, resolveSampling, type ChatRequest } from './request';
@@ -86,7 +87,7 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const promptIds = [...d.tokenizer.encode(promptText), ...mediaInfo.flatMap((m) => Array<number>(d.imageTokens).fill(-1 - parseInt(m.sha256.slice(0, 6), 16)))];
   const promptTokens = promptIds.length;
   const id = nextId++;
-  d.requestLog.append({ event: 'chat', id, stream: req.stream, model: req.model ?? '', max_tokens: maxTokens, sampling, thinking, prompt_tokens: promptTokens, media, tools: tools !== undefined });
+  d.requestLog.append({ event: 'chat', id, stream: req.stream, model: req.model ?? '', max_tokens: maxTokens, sampling, thinking, prompt_tokens: promptTokens, media, images: mediaInfo.map(imageEntry), tools: tools !== undefined });
   const reply = replyIds({ promptText, turns, thinking, greedy: sampling.mode === 'greedy', toolCall: tools }, d.knobs.sim, (t) => d.tokenizer.encode(t));
 
   if (req.stream) {
@@ -138,4 +139,9 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const calls = tools !== undefined ? parseToolCall(outcome.text) : undefined;
   provider.push(calls ? { kind: 'tools', calls } : { kind: 'final', text: outcome.text });
   provider.end();
+}
+
+/** What the request log says of each image that reached the simulated encoder (tests check the downscale with it). */
+function imageEntry(m: MediaInfo): { format: string; width: number | null; height: number | null; bytes: number; mean?: [number, number, number] } {
+  return { format: m.format, width: m.width ?? null, height: m.height ?? null, bytes: m.bytes, ...(m.meanColour ? { mean: m.meanColour } : {}) };
 }
