@@ -11,7 +11,7 @@ import type { AxllmConfig } from './config';
 import type { AxEngine } from './engine';
 import type { AxllmKnobs } from './knobs';
 import type { AxLogger } from './logger';
-import type { MediaInfo } from './media';
+import { addJpegColours, type MediaInfo } from './media';
 import { MessagesError, parseMessages, type Turn } from './messages';
 import { replyIds } from './reply';
 import { outputMaxTokens, resolveSampling, type ChatRequest } from './request';
@@ -82,6 +82,7 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const rendered = d.tokenizer.applyChatTemplate(turns.map((t) => ({ role: t.role, content: t.text })), true);
   const promptText = thinking === 'no_think' ? `${rendered}<think>\n\n</think>\n\n` : rendered;
   const mediaInfo = turns.flatMap((t) => t.media);
+  if (mediaInfo.some((m) => m.format === 'jpeg')) await addJpegColours(mediaInfo);
   const media = mediaInfo.length;
   // An image stands for imageTokens ids derived from its bytes: the same image, the same ids.
   const promptIds = [...d.tokenizer.encode(promptText), ...mediaInfo.flatMap((m) => Array<number>(d.imageTokens).fill(-1 - parseInt(m.sha256.slice(0, 6), 16)))];
