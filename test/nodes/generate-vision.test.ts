@@ -74,3 +74,19 @@ describe(`ax650-generate with images (${TEST_KIND})`, () => {
     });
   }
 });
+
+describe(`ax650-generate with an image on a text-only model (${TEST_KIND})`, { skip: TEST_KIND === 'axllm' ? false : 'the 2025 runtime case is above' }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  test('VISION_UNSUPPORTED at Catch with a sentence; nothing reaches the runtime', async () => {
+    h.node('gen').receive({ payload: 'What do you see?', image: await solid(16, 16, GREEN, 'jpeg'), topic: 'img' });
+    const [caught] = await h.waitFor('caught', 1);
+    assert.equal(caught!.topic, 'img');
+    assert.match((caught!.error as { message: string }).message, /cannot see images \(it is a text-only model\)/);
+    assert.equal((await chatImages(h.simLog)).length, 0);
+  });
+});
