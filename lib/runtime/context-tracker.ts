@@ -3,7 +3,7 @@
  * context is already the one it needs: a conversation's, or a fresh one with the right system prompt
  * (prepared ahead of time after a stateless job, while the NPU is otherwise idle).
  */
-import { keepImageBudget } from '../vision/transcript';
+import { keepImageBudget, restoredTurn } from '../vision/transcript';
 import type { ChatMessage, PreparedImage } from './types';
 
 export type ContextContent =
@@ -40,7 +40,7 @@ export class ConversationStore {
       if (!c || typeof c.system !== 'string' || !Array.isArray(c.turns)) continue;
       const turns = c.turns.filter(
         (t): t is ChatMessage => typeof t === 'object' && t !== null && (t.role === 'user' || t.role === 'assistant') && typeof t.content === 'string',
-      );
+      ).map(restoredTurn);
       this.map.set(key, { system: c.system, turns });
       n++;
     }

@@ -4,7 +4,7 @@
  * older image is replaced by the text "[image]" in its turn, so the model still knows one was there
  * and the stored (and persisted) conversation does not grow with every frame.
  */
-import type { ChatMessage, JobRequest } from '../runtime/types';
+import type { ChatMessage, JobRequest, PreparedImage } from '../runtime/types';
 
 export const MAX_IMAGE_TURNS = 2;
 export const MAX_TRANSCRIPT_IMAGE_BYTES = 1024 * 1024;
@@ -38,4 +38,19 @@ export function keepImageBudget(turns: readonly ChatMessage[]): ChatMessage[] {
 /** The request carries an image anywhere (its own, or in its transcript). */
 export function hasImages(req: Pick<JobRequest, 'images' | 'messages'>): boolean {
   return (req.images?.length ?? 0) > 0 || (req.messages ?? []).some((m) => (m.images?.length ?? 0) > 0);
+}
+
+function isPreparedImage(v: unknown): v is PreparedImage {
+  if (typeof v !== 'object' || v === null) return false;
+  const im = v as Record<string, unknown>;
+  return typeof im['dataUri'] === 'string' && /^data:image\/(jpeg|png);base64,[A-Za-z0-9+/=]+$/.test(im['dataUri']) && (im['mime'] === 'image/jpeg' || im['mime'] === 'image/png') && typeof im['width'] === 'number' && typeof im['height'] === 'number' && typeof im['bytes'] === 'number';
+}
+
+/** A turn read back from the persisted store: images that are not what lib/vision made become "[image]" text. */
+export function restoredTurn(t: ChatMessage): ChatMessage {
+  const raw: unknown = (t as { images?: unknown }).images;
+  if (raw === undefined) return t;
+  const { images: _images, ...rest } = t;
+  if (Array.isArray(raw) && raw.length > 0 && raw.every(isPreparedImage)) return { ...rest, images: raw };
+  return { ...rest, content: rest.content === '' ? IMAGE_PLACEHOLDER : `${IMAGE_PLACEHOLDER} ${rest.content}` };
 }

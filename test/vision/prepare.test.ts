@@ -10,6 +10,7 @@ import { prepareImage } from '../../lib/vision/prepare';
 import { imageInputs } from '../../lib/vision/source';
 import { visionTargetFromConfig } from '../../lib/vision/model-input';
 import { keepImageBudget } from '../../lib/vision/transcript';
+import { ConversationStore } from '../../lib/runtime/context-tracker';
 import { prepareForRuntime } from '../../lib/vision/for-runtime';
 import type { ChatMessage, PreparedImage } from '../../lib/runtime/types';
 import { BLUE, cameraFrame, RED, solid } from './images';
@@ -114,5 +115,20 @@ describe('lib/vision: prepare an image for the model', () => {
     assert.deepEqual(kept.filter((t) => t.role === 'user').map((t) => [t.content, t.images?.length ?? 0]), [['[image] q0', 0], ['[image] q1', 0], ['q2', 1], ['q3', 1]]);
     const big = keepImageBudget([{ role: 'user', content: 'old', images: [img(700_000)] }, { role: 'assistant', content: 'x' }, { role: 'user', content: 'new', images: [img(700_000)] }]);
     assert.deepEqual(big.map((t) => t.images?.length ?? 0), [0, 0, 1]);
+  });
+
+  test('persisted conversations keep their images through a save and load; a tampered image becomes "[image]"', async () => {
+    const png = await prepareImage(await solid(20, 10, RED, 'png'), TARGET);
+    const store = new ConversationStore();
+    store.getOrCreate('cam', 'sys');
+    store.addTurn('cam', 'look', 'a red square', [png]);
+    const saved = JSON.parse(JSON.stringify(store.toJSON())) as Record<string, { turns: Array<Record<string, unknown>> }>;
+    const back = new ConversationStore();
+    back.load(saved);
+    assert.deepEqual(back.get('cam')?.turns[0]?.images, [png]);
+    saved['cam']!.turns[0]!['images'] = [{ dataUri: 'file:///etc/passwd', mime: 'image/png', width: 1, height: 1, bytes: 1 }];
+    const tampered = new ConversationStore();
+    tampered.load(saved);
+    assert.deepEqual(tampered.get('cam')?.turns[0], { role: 'user', content: '[image] look' });
   });
 });
