@@ -3,7 +3,7 @@
  * `parts`), output 2 carries the whole reply with stats. Errors go to done(err) so Catch nodes
  * see them. A thin adapter: parsing lives in lib/generate, the work in lib/runtime.
  */
-import { isAx650Error, toAx650Error, type Ax650Error } from '../lib/errors';
+import { Ax650Error, isAx650Error, toAx650Error } from '../lib/errors';
 import { parseGenerateMessage, type GenerateDefaults } from '../lib/generate/input';
 import { StatusThrottle } from '../lib/generate/status';
 import type { JobHandle, JobResult, RuntimeInfo } from '../lib/runtime/types';
@@ -88,6 +88,8 @@ export default function register(RED: NodeAPI): void {
     // Messages with images are prepared (decoded, scaled) before they are queued; later ones wait their turn.
     let preparing: Promise<void> = Promise.resolve();
     let inPreparation = 0;
+    /** msg.stop count: a stop while a message's images are prepared cancels that message too. */
+    let stops = 0;
 
     if (!runtimeNode) {
       node.status({ fill: 'red', shape: 'ring', text: RED._('ax650-generate.status.no-runtime') });
@@ -117,6 +119,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       if (cmd.kind === 'stop') {
+        stops++;
         runtime.cancelOwner(node.id);
         done();
         return;
@@ -131,6 +134,7 @@ export default function register(RED: NodeAPI): void {
         const ready = preparing.then(async () => (images.length > 0 ? prepareForRuntime(runtime.info(), images) : []));
         preparing = ready.then(() => undefined, () => undefined);
         inPreparation++;
+        const stopsBefore = stops;
         try {
           const prepared = await ready;
           if (prepared.length > 0) cmd.request.images = prepared;
@@ -141,6 +145,10 @@ export default function register(RED: NodeAPI): void {
           inPreparation--;
         }
         if (closing) return done();
+        if (stops !== stopsBefore) {
+          fail(new Ax650Error('ABORTED', 'The prompt was cancelled (msg.stop) while its image was being prepared; it was not run.'), done);
+          return;
+        }
       }
       // The stream's messages do not carry the image(s): cloning a camera frame per token costs; output 2 has them.
       const streamMsg = withoutImages(msg);

@@ -52,10 +52,29 @@ describe(`ax650-generate with images (${TEST_KIND})`, () => {
       assert.deepEqual(sent.map((i) => [i.format, i.width, i.height]), [['png', 64, 64], ['jpeg', 448, 252]]);
     });
 
+    test('msg.stop right after an image message: that prompt is not run to its end', async () => {
+      const gen = h.node('gen');
+      const caughtBefore = h.received.get('caught')!.length;
+      const finalsBefore = h.received.get('gen-final')!.length;
+      // A 12-megapixel photo: its preparation is still under way when the stop arrives.
+      gen.receive({ payload: 'Describe the photo.', image: await solid(4000, 3000, BLUE, 'jpeg'), topic: 'photo' });
+      gen.receive({ stop: true });
+      await Promise.race([h.waitFor('caught', caughtBefore + 1), h.waitFor('gen-final', finalsBefore + 1)]);
+      const caught = h.received.get('caught')!.slice(caughtBefore);
+      const finals = h.received.get('gen-final')!.slice(finalsBefore);
+      if (caught.length > 0) {
+        assert.equal(caught[0]!.topic, 'photo');
+        assert.match((caught[0]!.error as { message: string }).message, /cancelled/);
+      } else {
+        assert.equal((finals[0]!.stats as { doneReason: string }).doneReason, 'abort');
+      }
+    });
+
     test('a bad image reaches Catch with BAD_INPUT naming the field; nothing reaches the runtime', async () => {
       const before = (await chatImages(h.simLog)).length;
+      const caughtBefore = h.received.get('caught')!.length;
       h.node('gen').receive({ payload: 'What is this?', images: [await solid(8, 8, RED, 'png'), Buffer.from('not an image at all')], topic: 'bad' });
-      const [caught] = await h.waitFor('caught', 1);
+      const caught = (await h.waitFor('caught', caughtBefore + 1))[caughtBefore];
       const err = caught!.error as { message: string; code?: string };
       assert.equal(caught!.topic, 'bad');
       assert.match(err.message, /msg\.images\[1\] is not a JPEG or PNG image/);
