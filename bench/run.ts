@@ -20,6 +20,7 @@ import { packageLoadRows } from './rows/package-load';
 import { resetAheadRows } from './rows/reset-ahead';
 import { saturationRows } from './rows/saturation';
 import { tokenizerRows } from './rows/tokenizer';
+import { visionRows } from './rows/vision';
 
 interface Entry {
   name: string;
@@ -40,6 +41,7 @@ const MODULES: Entry[] = [
   { name: 'axllm', run: axllmRows, targets: ['delivery ratio ≥ 0.995', 'added TTFT median ≤ 10 ms', '0 requests idle', 'CPU ≤ 2 %'] },
   { name: 'node-red-streaming', run: nodeRedStreamingRows, targets: ['Node-RED CPU streaming at 4.5 tok/s ≤ 2 % (main-api)', 'the same (axllm)'] },
   { name: 'axllm-direct', run: axllmDirectRows, targets: ['ten clients straight at axllm: 503s reported'] },
+  { name: 'vision', run: visionRows, targets: ['prepare a 1280×720 JPEG ≤ 100 ms', 'request ratio ≤ 1.5', 'memory per image ≤ 0.5 MiB'] },
 ];
 
 const resultsDir = path.resolve(__dirname, '../../bench/results');

@@ -3,10 +3,11 @@
  * `parts`), output 2 carries the whole reply with stats. Errors go to done(err) so Catch nodes
  * see them. A thin adapter: parsing lives in lib/generate, the work in lib/runtime.
  */
-import { isAx650Error, toAx650Error, type Ax650Error } from '../lib/errors';
+import { Ax650Error, isAx650Error, toAx650Error } from '../lib/errors';
 import { parseGenerateMessage, type GenerateDefaults } from '../lib/generate/input';
 import { StatusThrottle } from '../lib/generate/status';
 import type { JobHandle, JobResult, RuntimeInfo } from '../lib/runtime/types';
+import { prepareForRuntime } from '../lib/vision/for-runtime';
 import { nodeError } from './shared/i18n';
 import { getRuntimeNode, runtimeStatus } from './shared/runtime-node';
 import type { DoneFn, MessageParts, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from './red-types';
@@ -67,6 +68,12 @@ function partsFor(streamId: string, index: number, outer: MessageParts | undefin
   return parts;
 }
 
+function withoutImages(msg: NodeMessage): NodeMessage {
+  if (msg.image === undefined && msg.images === undefined) return msg;
+  const { image: _image, images: _images, ...rest } = msg;
+  return rest as NodeMessage;
+}
+
 export default function register(RED: NodeAPI): void {
   function Ax650GenerateNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
@@ -78,6 +85,11 @@ export default function register(RED: NodeAPI): void {
     let closing = false;
     let lastRate: number | null = null;
     const status = new StatusThrottle<NodeStatus>((s) => node.status(s), 500);
+    // Messages with images are prepared (decoded, scaled) before they are queued; later ones wait their turn.
+    let preparing: Promise<void> = Promise.resolve();
+    let inPreparation = 0;
+    /** msg.stop count: a stop while a message's images are prepared cancels that message too. */
+    let stops = 0;
 
     if (!runtimeNode) {
       node.status({ fill: 'red', shape: 'ring', text: RED._('ax650-generate.status.no-runtime') });
@@ -98,7 +110,7 @@ export default function register(RED: NodeAPI): void {
       done(nodeError(RED, err));
     };
 
-    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+    node.on('input', async (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       let cmd;
       try {
         cmd = parseGenerateMessage(msg, defaults, node.id);
@@ -107,6 +119,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       if (cmd.kind === 'stop') {
+        stops++;
         runtime.cancelOwner(node.id);
         done();
         return;
@@ -116,6 +129,29 @@ export default function register(RED: NodeAPI): void {
         done();
         return;
       }
+      if (cmd.images.length > 0 || inPreparation > 0) {
+        const images = cmd.images;
+        const ready = preparing.then(async () => (images.length > 0 ? prepareForRuntime(runtime.info(), images) : []));
+        preparing = ready.then(() => undefined, () => undefined);
+        inPreparation++;
+        const stopsBefore = stops;
+        try {
+          const prepared = await ready;
+          if (prepared.length > 0) cmd.request.images = prepared;
+        } catch (e) {
+          fail(toAx650Error(e, 'BAD_INPUT'), done);
+          return;
+        } finally {
+          inPreparation--;
+        }
+        if (closing) return done();
+        if (stops !== stopsBefore) {
+          fail(new Ax650Error('ABORTED', 'The prompt was cancelled (msg.stop) while its image was being prepared; it was not run.'), done);
+          return;
+        }
+      }
+      // The stream's messages do not carry the image(s): cloning a camera frame per token costs; output 2 has them.
+      const streamMsg = withoutImages(msg);
       let job: JobHandle;
       try {
         job = runtime.submit(cmd.request);
@@ -128,7 +164,7 @@ export default function register(RED: NodeAPI): void {
       const outer = msg.parts;
       let sent = 0;
       const endStream = () => {
-        const last = RED.util.cloneMessage(msg);
+        const last = RED.util.cloneMessage(streamMsg);
         last.payload = '';
         last.parts = partsFor(streamId, sent, outer, sent + 1);
         last.complete = true;
@@ -144,7 +180,7 @@ export default function register(RED: NodeAPI): void {
       });
       job.on('delta', (text, index) => {
         if (closing) return;
-        const m = RED.util.cloneMessage(msg);
+        const m = RED.util.cloneMessage(streamMsg);
         m.payload = text;
         m.parts = partsFor(streamId, index, outer);
         sent = index + 1;

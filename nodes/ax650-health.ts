@@ -74,7 +74,8 @@ function healthStatus(RED: NodeAPI, runtime: Runtime, p: HealthPayload): NodeSta
   const first = p.alerts[0];
   if (!first) {
     const temps = (p.device?.cards ?? []).map((c) => c.temperatureC).filter((t): t is number => t !== null);
-    const state = runtimeStatus(RED, runtime.info(), runtime.cfg.simulator).text ?? p.state;
+    const ready = runtimeStatus(RED, runtime.info(), runtime.cfg.simulator).text ?? p.state;
+    const state = p.capabilities.vision === true ? RED._('ax650-health.status.vision', { state: ready }) : ready;
     const text = temps.length > 0 ? RED._('ax650-health.status.ok-temp', { state, temp: Math.max(...temps) }) : state;
     return { fill: FILL.ok, shape: 'dot', text };
   }

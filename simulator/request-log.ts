@@ -10,7 +10,7 @@ export type SimLogEntry =
   | { event: 'prefill'; time: string; kind: 'reset' | 'generate'; tokens: number; precompute_len: number; sampling?: unknown }
   // axllm serve: one `chat` per admitted chat request (what the engine will do), `run` at the start and end
   // of every generation, and `overlap` whenever a generation starts while another is still running.
-  | { event: 'chat'; time: string; id: number; stream: boolean; model: string; max_tokens: number; sampling: { mode: 'greedy' | 'sample'; temperature: number | null; top_p: number | null }; thinking: string; prompt_tokens: number; media: number; tools: boolean }
+  | { event: 'chat'; time: string; id: number; stream: boolean; model: string; max_tokens: number; sampling: { mode: 'greedy' | 'sample'; temperature: number | null; top_p: number | null }; thinking: string; prompt_tokens: number; media: number; images?: Array<{ format: string; width: number | null; height: number | null; bytes: number; mean?: [number, number, number] }>; tools: boolean }
   | { event: 'run'; time: string; id: number; phase: 'start' | 'end'; active: number; prompt_tokens?: number; cached_tokens?: number; generated?: number; reason?: 'eos' | 'max_tokens' | 'error' }
   | { event: 'overlap'; time: string; id: number; active: number; running: number[] };
 

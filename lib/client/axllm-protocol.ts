@@ -19,14 +19,29 @@ export interface AxllmModel extends RuntimeLimits {
 export function chatBody(model: string, req: TurnRequest): Record<string, unknown> {
   const messages: ChatMessage[] = [];
   if (req.system !== '') messages.push({ role: 'system', content: req.system });
-  messages.push(...req.history, { role: 'user', content: req.prompt });
-  const body: Record<string, unknown> = { model, messages, stream: true, enable_thinking: req.think };
+  messages.push(...req.history, { role: 'user', content: req.prompt, ...(req.images && req.images.length > 0 ? { images: [...req.images] } : {}) });
+  const body: Record<string, unknown> = { model, messages: messages.map(wireMessage), stream: true, enable_thinking: req.think };
   if (req.maxTokens !== undefined) body['max_tokens'] = req.maxTokens;
   if (req.sampling.temperature > 0) {
     body['temperature'] = req.sampling.temperature;
     body['top_p'] = req.sampling.topP;
   }
   return body;
+}
+
+/**
+ * One message on the wire: images as OpenAI content parts, one
+ * `{"type":"image_url","image_url":{"url":"data:…"}}` per image
+ * and then the text, as Qwen-VL's own examples order them (§7: data URIs are decoded to temp
+ * files; only `image_url` parts count for the runtime's vision check).
+ */
+function wireMessage(m: ChatMessage): Record<string, unknown> {
+  const { images, ...rest } = m;
+  if (!images || images.length === 0) return { ...rest };
+  const parts: Array<Record<string, unknown>> = [];
+  for (const im of images) parts.push({ type: 'image_url', image_url: { url: im.dataUri } });
+  if (m.content !== '') parts.push({ type: 'text', text: m.content });
+  return { ...rest, content: parts };
 }
 
 export type StreamEvent =

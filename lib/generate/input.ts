@@ -6,6 +6,7 @@
 import { Ax650Error } from '../errors';
 import { describe, parseOptions, validateMessages } from '../runtime/validate';
 import type { JobRequest, SamplingOptions } from '../runtime/types';
+import { imageInputs, type ImageInput } from '../vision/source';
 
 export interface GenerateDefaults {
   system?: string;
@@ -18,7 +19,8 @@ export interface GenerateDefaults {
 export type GenerateCommand =
   | { kind: 'stop' }
   | { kind: 'reset'; conversation: string | null }
-  | { kind: 'job'; request: JobRequest };
+  /** `images`: msg.image / msg.images as given, prepared (lib/vision) before the request is submitted. */
+  | { kind: 'job'; request: JobRequest; images: ImageInput[] };
 
 function bad(message: string, field: string): Ax650Error {
   return new Ax650Error('BAD_INPUT', message, { params: { field } });
@@ -87,5 +89,5 @@ export function parseGenerateMessage(msg: Record<string, unknown>, defaults: Gen
   const maxTokens = opts.maxTokens ?? defaults.maxTokens;
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
   if (typeof priority === 'number') request.priority = priority;
-  return { kind: 'job', request };
+  return { kind: 'job', request, images: imageInputs(msg.image, msg.images) };
 }

@@ -32,6 +32,8 @@ export interface CardHealth {
  * - `tokensPerSecond.last` / `.avg`: decode speed of the last job and the running average, null before the first job.
  * - `ttftMs`: time to the first token of the last job, ms, or null.
  * - `model`: the model name; `pid`: the runtime's process id or null.
+ * - `capabilities`: `{vision, imageInput}`: whether the loaded model takes images (axllm `/v1/models`;
+ *   false on the 2025 runtime, null before the model loaded) and the image size it takes (`{width, height}` or null).
  * - `lastError`: `{code, message}` of the last runtime error, or null.
  * - `device`: null when device probing is off; otherwise
  *   - `present`: a card is on the PCIe bus or the AXCL driver node exists;
@@ -63,6 +65,7 @@ export interface HealthPayload {
   ttftMs: number | null;
   model: string;
   pid: number | null;
+  capabilities: { vision: boolean | null; imageInput: { width: number; height: number } | null };
   lastError: { code: string; message: string } | null;
   device: {
     present: boolean;
@@ -127,6 +130,7 @@ export function buildHealthSnapshot(input: SnapshotInput): HealthPayload {
     ttftMs: r.lastTtftMs,
     model: r.modelName,
     pid: r.pid,
+    capabilities: { vision: r.vision ?? null, imageInput: r.visionInput ?? null },
     lastError: r.lastError,
     device: input.device ? deviceSection(input.device) : null,
     host: { memAvailableMiB: mib(mem?.memAvailableKiB), cmaTotalMiB: mib(mem?.cmaTotalKiB), cmaFreeMiB: mib(mem?.cmaFreeKiB) },

@@ -5,14 +5,15 @@
  * `replyTo` / `<topic>/response` for MQTT 3.1.1 requesters.
  */
 import type { IPublishPacket } from 'mqtt';
-import { toAx650Error } from '../errors';
+import { Ax650Error, toAx650Error } from '../errors';
+import { prepareForRuntime } from '../vision/for-runtime';
 import type { JobHandle } from '../runtime/types';
 import { openConnection, type Connection } from './connection';
 import { DedupeMemory } from './dedupe';
 import { resolveOptions, type MqttBridgeOptions, type ResolvedOptions } from './options';
 import { createPresence, type Presence } from './presence';
 import { ReplyStream, type PublishFn } from './reply';
-import { parsePrompt, type IncomingPrompt, type ParsedPrompt } from './request';
+import { parsePrompt, type IncomingPrompt, type ParsedPrompt, type PromptRequest } from './request';
 
 export type { MqttBridgeOptions } from './options';
 export type { BridgeStatus } from './connection';
@@ -40,6 +41,7 @@ function toIncoming(packet: IPublishPacket): IncomingPrompt {
   if (props.correlationData !== undefined) msg.correlationData = props.correlationData;
   if (props.messageExpiryInterval !== undefined) msg.messageExpiryInterval = props.messageExpiryInterval;
   if (props.contentType !== undefined) msg.contentType = props.contentType;
+  if (props.userProperties !== undefined) msg.userProperties = props.userProperties;
   return msg;
 }
 
@@ -135,9 +137,21 @@ class Bridge implements MqttBridge {
       stream: this.o.stream,
     });
     if (!parsed.ok) return reply.error(parsed.error);
+    if (parsed.images.length === 0) return this.submit(parsed.request, reply);
+    // Images are decoded and scaled (lib/vision) before the prompt is queued.
+    prepareForRuntime(this.o.runner.info(), parsed.images).then(
+      (images) => {
+        if (this.closing) return reply.error(new Ax650Error('ABORTED', 'The MQTT bridge closed before this prompt was queued.'));
+        this.submit({ ...parsed.request, images }, reply);
+      },
+      (e: unknown) => reply.error(toAx650Error(e, 'BAD_INPUT')),
+    );
+  }
+
+  private submit(request: PromptRequest, reply: ReplyStream): void {
     let handle: JobHandle;
     try {
-      handle = this.o.runner.submit({ ...parsed.request, owner: this.o.owner });
+      handle = this.o.runner.submit({ ...request, owner: this.o.owner });
     } catch (e) {
       return reply.error(toAx650Error(e, 'INTERNAL'));
     }

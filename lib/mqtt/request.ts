@@ -9,6 +9,10 @@ import type { ChatMessage, JobRequest } from '../runtime/types';
 import { describe, parseOptions, validateMessages, validateRequest } from '../runtime/validate';
 import type { ReplyPolicy } from './reply-policy';
 import { isPublishTopic } from './topics';
+import { imageInputs, sniffFormat, type ImageInput } from '../vision/source';
+
+/** The prompt of a bare image payload without a `prompt` user property (MQTT 3.1.1 has none). */
+export const DEFAULT_IMAGE_PROMPT = 'Describe this image.';
 
 /** The parts of a PUBLISH the bridge reads (MQTT.js `IPublishPacket` narrowed to what matters). */
 export interface IncomingPrompt {
@@ -19,6 +23,8 @@ export interface IncomingPrompt {
   /** Seconds left, as forwarded by the broker ([MQTT-3.3.2-6]). */
   messageExpiryInterval?: number;
   contentType?: string;
+  /** MQTT v5 user properties; a bare image payload reads `prompt`, `system`, `conversation` and `id` from them. */
+  userProperties?: Record<string, string | string[]>;
 }
 
 export interface ReplyTarget {
@@ -33,7 +39,7 @@ export interface ReplyTarget {
 export type PromptRequest = Omit<JobRequest, 'owner' | 'signal'>;
 
 export type ParsedPrompt =
-  | { ok: true; target: ReplyTarget; dedupeKey: string | null; request: PromptRequest }
+  | { ok: true; target: ReplyTarget; dedupeKey: string | null; request: PromptRequest; images: ImageInput[] }
   | { ok: false; target: ReplyTarget; dedupeKey: string | null; error: Ax650Error };
 
 /** The suffix of the reply topic used when neither a Response Topic nor `replyTo` is given. */
@@ -109,7 +115,28 @@ function fromJson(body: Record<string, unknown>, notAfter: number | undefined): 
   return request;
 }
 
-function decodeBody(msg: IncomingPrompt): { text: string; json: unknown; jsonError: string | null } {
+function userProperty(msg: IncomingPrompt, key: string): string | undefined {
+  const v = msg.userProperties?.[key];
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+/**
+ * A payload that is itself a JPEG/PNG (a camera publishing frames): the image is the payload, the
+ * prompt, system prompt, conversation and id come from MQTT v5 user properties, as JSON would give them.
+ */
+function imagePayload(msg: IncomingPrompt): Record<string, unknown> | null {
+  if (!sniffFormat(msg.payload)) return null;
+  const body: Record<string, unknown> = { prompt: userProperty(msg, 'prompt') ?? DEFAULT_IMAGE_PROMPT };
+  for (const key of ['system', 'conversation', 'id', 'replyTo']) {
+    const v = userProperty(msg, key);
+    if (v !== undefined) body[key] = v;
+  }
+  return body;
+}
+
+function decodeBody(msg: IncomingPrompt): { text: string; json: unknown; jsonError: string | null; image?: Buffer } {
+  const fromImage = imagePayload(msg);
+  if (fromImage) return { text: '', json: fromImage, jsonError: null, image: msg.payload };
   const text = utf8.decode(msg.payload);
   const wantsJson = msg.contentType === 'application/json' || text.trimStart().startsWith('{');
   if (!wantsJson) return { text, json: undefined, jsonError: null };
@@ -148,7 +175,7 @@ function dedupeKeyOf(target: ReplyTarget, givenId: string | undefined): string |
  * `policy` confines the reply topics a requester may choose (lib/mqtt/reply-policy.ts).
  */
 export function parsePrompt(msg: IncomingPrompt, receivedAt: number = Date.now(), policy?: ReplyPolicy): ParsedPrompt | null {
-  let decoded: { text: string; json: unknown; jsonError: string | null } | null = null;
+  let decoded: ReturnType<typeof decodeBody> | null = null;
   let decodeError: Ax650Error | null = null;
   try {
     decoded = decodeBody(msg);
@@ -185,7 +212,8 @@ export function parsePrompt(msg: IncomingPrompt, receivedAt: number = Date.now()
       throw bad(`A JSON payload must be an object like {"prompt":"…"}, got ${describe(decoded.json)}.`, 'payload');
     }
     validateRequest(request);
-    return { ok: true, target, dedupeKey, request };
+    const images = decoded.image ? [{ input: decoded.image, field: 'payload' }] : body ? imageInputs(body.image, body.images, 'payload') : [];
+    return { ok: true, target, dedupeKey, request, images };
   } catch (e) {
     return fail(toAx650Error(e, 'BAD_INPUT'));
   }

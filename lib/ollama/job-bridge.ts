@@ -22,6 +22,7 @@ function abortError(signal: AbortSignal): HttpError {
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   BAD_INPUT: 400,
+  VISION_UNSUPPORTED: 400,
   CONTEXT_FULL: 400,
   QUEUE_FULL: 503,
   ABORTED: 499,
@@ -47,6 +48,15 @@ export function toHttpError(e: unknown): HttpError {
 }
 
 export type JobSpec = Omit<JobRequest, 'owner' | 'signal'>;
+
+/** Images of a request, prepared for the runtime (lib/vision); a refusal is the HTTP error it maps to. */
+export async function withImages<T>(prepare: () => Promise<T>): Promise<T> {
+  try {
+    return await prepare();
+  } catch (e) {
+    throw toHttpError(e);
+  }
+}
 
 /**
  * A chat job: the whole transcript (normalised, see transcript.ts) goes to the Runtime, its last

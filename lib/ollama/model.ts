@@ -140,7 +140,7 @@ export class ServedModel {
         [`${arch}.context_length`]: info.maxTokenLen ?? 0,
         [`${arch}.prefill_max_token_num`]: info.prefillMaxTokenNum ?? 0,
       },
-      capabilities: ['completion', 'thinking'],
+      capabilities: this.runner.info().vision === true ? ['completion', 'thinking', 'vision'] : ['completion', 'thinking'],
       modified_at: this.modifiedAt,
     };
   }

@@ -5,7 +5,10 @@
  */
 import type { ApiContext, Exchange } from './context';
 import { HttpError, readJsonBody, sendJson, sendText, sendError } from './http-io';
-import { runJob, toHttpError, transcriptSpec, waitUntilLoaded, type JobSpec } from './job-bridge';
+import { runJob, toHttpError, transcriptSpec, waitUntilLoaded, withImages, type JobSpec } from './job-bridge';
+import { attachImages, ollamaImages } from '../vision/api-images';
+import { prepareForRuntime } from '../vision/for-runtime';
+import type { ImageInput } from '../vision/source';
 import { ollamaDoneReason, ollamaMetrics } from './metrics';
 import { mapOllamaOptions, parseKeepAlive } from './options';
 import { NdjsonStream } from './stream';
@@ -126,7 +129,8 @@ async function answerJob(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common, s
 
 export async function generate(ctx: ApiContext, ex: Exchange): Promise<void> {
   const body = await readJsonBody(ex.req, ctx.bodyLimit);
-  const c = readCommon(ctx, body, ['images', 'suffix', 'format', 'context']);
+  const c = readCommon(ctx, body, ['suffix', 'format', 'context']);
+  const rawImages = await withImages(async () => ollamaImages(body.images, 'images'));
   const prompt = optString(body, 'prompt') ?? '';
   const system = optString(body, 'system');
   const { sampling, maxTokens } = mapOllamaOptions(body);
@@ -134,14 +138,16 @@ export async function generate(ctx: ApiContext, ex: Exchange): Promise<void> {
   const spec: JobSpec = { prompt, sampling };
   if (system !== undefined) spec.system = system;
   if (maxTokens !== undefined) spec.maxTokens = maxTokens;
+  if (rawImages.length > 0) spec.images = await withImages(() => prepareForRuntime(ctx.runner.info(), rawImages));
   return answerJob(ctx, ex, 'generate', c, spec);
 }
 
 export async function chat(ctx: ApiContext, ex: Exchange): Promise<void> {
   const body = await readJsonBody(ex.req, ctx.bodyLimit);
   const c = readCommon(ctx, body, ['tools', 'format']);
-  const messages = body.messages === undefined || body.messages === null ? [] : readMessages(body.messages, false);
+  const rawImages: ImageInput[][] = [];
+  const messages = body.messages === undefined || body.messages === null ? [] : readMessages(body.messages, false, rawImages);
   const { sampling, maxTokens } = mapOllamaOptions(body);
   if (messages.length === 0) return answerLoad(ctx, ex, 'chat', c);
-  return answerJob(ctx, ex, 'chat', c, transcriptSpec(messages, sampling, maxTokens));
+  return answerJob(ctx, ex, 'chat', c, transcriptSpec(await withImages(() => attachImages(ctx.runner.info(), messages, rawImages)), sampling, maxTokens));
 }

@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiContext, Exchange } from './context';
 import { HttpError, readJsonBody, sendError, sendJson } from './http-io';
-import { runJob, toHttpError, transcriptSpec } from './job-bridge';
+import { runJob, toHttpError, transcriptSpec, withImages } from './job-bridge';
+import { attachImages } from '../vision/api-images';
+import type { ImageInput } from '../vision/source';
 import { openAiFinishReason, openAiUsage } from './metrics';
 import { mapOpenAiOptions } from './options';
 import { SseStream } from './stream';
@@ -29,7 +31,8 @@ export async function chatCompletions(ctx: ApiContext, ex: Exchange): Promise<vo
   if (model === undefined || model === '') throw new HttpError(400, 'model is required');
   ctx.model.check(model);
   if (body.messages === undefined) throw new HttpError(400, "'messages' is a required property");
-  const messages = readMessages(body.messages, true);
+  const rawImages: ImageInput[][] = [];
+  const messages = readMessages(body.messages, true, rawImages);
   if (messages.length === 0) throw new HttpError(400, "[] is too short - 'messages'");
   const n = optNumber(body, 'n', { min: 1, integer: true });
   if (n !== undefined && n > 1) throw new HttpError(400, '"n" greater than 1 is not supported: the NPU runs one reply at a time');
@@ -38,7 +41,7 @@ export async function chatCompletions(ctx: ApiContext, ex: Exchange): Promise<vo
   const includeUsage = optBool(optObject(body, 'stream_options') ?? {}, 'include_usage', 'stream_options.include_usage') ?? false;
   const { sampling, maxTokens } = mapOpenAiOptions(body);
 
-  const spec = transcriptSpec(messages, sampling, maxTokens);
+  const spec = transcriptSpec(await withImages(() => attachImages(ctx.runner.info(), messages, rawImages)), sampling, maxTokens);
 
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   const created = Math.floor(Date.now() / 1000);

@@ -19,8 +19,10 @@ export function normalizeTranscript(messages: readonly ChatMessage[]): ChatMessa
   for (const m of messages) {
     if (m.role === 'system') continue;
     const prev = turns[turns.length - 1];
-    if (prev && prev.role === m.role) prev.content = `${prev.content}\n\n${m.content}`;
-    else turns.push({ role: m.role, content: m.content });
+    if (prev && prev.role === m.role) {
+      prev.content = `${prev.content}\n\n${m.content}`;
+      if (m.images) prev.images = [...(prev.images ?? []), ...m.images];
+    } else turns.push({ role: m.role, content: m.content, ...(m.images ? { images: m.images } : {}) });
   }
   if (turns[0]?.role === 'assistant') turns.unshift({ role: 'user', content: '' });
   return system.length > 0 ? [{ role: 'system', content: system.join('\n\n') }, ...turns] : turns;

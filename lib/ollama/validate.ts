@@ -3,6 +3,9 @@
  * field and what was wrong with it, so a robot builder can fix the flow without reading code.
  */
 import type { ChatMessage } from '../runtime/types';
+import { isAx650Error } from '../errors';
+import { ollamaImages, openAiImagePart } from '../vision/api-images';
+import type { ImageInput } from '../vision/source';
 import { HttpError } from './http-io';
 
 export type JsonObject = Record<string, unknown>;
@@ -78,15 +81,29 @@ const ROLES: Record<string, ChatMessage['role']> = {
   assistant: 'assistant',
 };
 
-/** OpenAI content may be a list of parts; only text parts can reach this text-only model. */
-function readContent(value: unknown, field: string): string {
+/** A BAD_INPUT from lib/vision as the 400 it is. */
+function asHttp<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (isAx650Error(e)) throw new HttpError(400, e.message, e.code);
+    throw e;
+  }
+}
+
+/** OpenAI content may be a list of parts: text, and `image_url` parts collected into `images`. */
+function readContent(value: unknown, field: string, images: ImageInput[]): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
   if (!Array.isArray(value)) throw badType(field, 'a string', value);
   return value
     .map((part: unknown, i) => {
+      if (isObject(part) && part.type === 'image_url') {
+        images.push(asHttp(() => openAiImagePart(part, `${field}[${i}]`)));
+        return '';
+      }
       if (!isObject(part) || part.type !== 'text' || typeof part.text !== 'string') {
-        throw new HttpError(400, `"${field}[${i}]" must be a text part {"type":"text","text":"…"}; this model reads text only`);
+        throw new HttpError(400, `"${field}[${i}]" must be a text part {"type":"text","text":"…"} or an image part {"type":"image_url","image_url":{"url":"data:…"}}`);
       }
       return part.text;
     })
@@ -97,7 +114,7 @@ function readContent(value: unknown, field: string): string {
  * Reads a chat transcript. Roles are lower-cased as Ollama does; `developer` is OpenAI's new
  * name for `system`. Tool turns and images are refused: the runtime has neither.
  */
-export function readMessages(value: unknown, allowContentParts: boolean): ChatMessage[] {
+export function readMessages(value: unknown, allowContentParts: boolean, images: ImageInput[][] = []): ChatMessage[] {
   if (!Array.isArray(value)) throw badType('messages', 'an array of {role, content} objects', value);
   return value.map((m: unknown, i): ChatMessage => {
     const field = `messages[${i}]`;
@@ -110,10 +127,11 @@ export function readMessages(value: unknown, allowContentParts: boolean): ChatMe
     if (!allowContentParts && m.content !== undefined && m.content !== null && typeof m.content !== 'string') {
       throw badType(`${field}.content`, 'a string', m.content);
     }
-    if (Array.isArray(m.images) && m.images.length > 0) {
-      throw new HttpError(400, `"${field}.images": this model reads text only`);
-    }
-    return { role, content: readContent(m.content, `${field}.content`) };
+    // Images (Ollama `images`, OpenAI image parts) are collected per message and prepared by the handler (lib/vision/api-images.ts).
+    const own: ImageInput[] = allowContentParts ? [] : asHttp(() => ollamaImages(m.images, `${field}.images`));
+    const content = readContent(m.content, `${field}.content`, own);
+    images[i] = own;
+    return { role, content };
   });
 }
 

@@ -8,8 +8,9 @@
  */
 import { contextFullError, normalizeHistory, type FitResult } from './conversation-fit';
 import type { ContextContent, Conversation, ConversationStore } from './context-tracker';
-import type { ChatMessage, JobRequest, JobStats } from './types';
+import type { ChatMessage, JobRequest, JobStats, PreparedImage } from './types';
 import type { RuntimeClient } from '../client/runtime-client';
+import { keepImageBudget } from '../vision/transcript';
 
 export interface Plan {
   prompt: string;
@@ -21,6 +22,8 @@ export interface Plan {
   transcript: boolean;
   /** The stored conversation this turn continues; a msg.reset during the turn replaces it. */
   stored: Conversation | null;
+  /** Images of the prompt (lib/vision), sent with it. */
+  images: PreparedImage[];
   /** Tokens of the templated context the runtime prefills (from the fit). */
   contextTokens?: number;
 }
@@ -45,14 +48,15 @@ export function planFor(req: JobRequest, ctx: Pick<PrepContext, 'conversations' 
     const rest = req.messages.filter((m) => m.role !== 'system');
     const last = rest[rest.length - 1];
     const prompt = last && last.role === 'user' ? last.content : req.prompt;
-    const history = normalizeHistory(last && last.role === 'user' ? rest.slice(0, -1) : rest);
-    return { prompt, system: sys?.content ?? req.system ?? ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true, stored: null };
+    const history = keepImageBudget(normalizeHistory(last && last.role === 'user' ? rest.slice(0, -1) : rest));
+    const images = last && last.role === 'user' && last.images ? last.images : (req.images ?? []);
+    return { prompt, system: sys?.content ?? req.system ?? ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true, stored: null, images };
   }
   if (req.conversation) {
     const conv = ctx.conversations.getOrCreate(req.conversation, req.system ?? ctx.defaultSystem);
-    return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false, stored: conv };
+    return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false, stored: conv, images: req.images ?? [] };
   }
-  return { prompt: req.prompt, system: req.system ?? ctx.defaultSystem, history: null, conversation: null, transcript: false, stored: null };
+  return { prompt: req.prompt, system: req.system ?? ctx.defaultSystem, history: null, conversation: null, transcript: false, stored: null, images: req.images ?? [] };
 }
 
 /**

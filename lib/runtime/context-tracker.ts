@@ -3,7 +3,8 @@
  * context is already the one it needs: a conversation's, or a fresh one with the right system prompt
  * (prepared ahead of time after a stateless job, while the NPU is otherwise idle).
  */
-import type { ChatMessage } from './types';
+import { keepImageBudget, restoredTurn } from '../vision/transcript';
+import type { ChatMessage, PreparedImage } from './types';
 
 export type ContextContent =
   | { kind: 'unknown' }
@@ -39,7 +40,7 @@ export class ConversationStore {
       if (!c || typeof c.system !== 'string' || !Array.isArray(c.turns)) continue;
       const turns = c.turns.filter(
         (t): t is ChatMessage => typeof t === 'object' && t !== null && (t.role === 'user' || t.role === 'assistant') && typeof t.content === 'string',
-      );
+      ).map(restoredTurn);
       this.map.set(key, { system: c.system, turns });
       n++;
     }
@@ -66,10 +67,12 @@ export class ConversationStore {
     return c;
   }
 
-  addTurn(key: string, user: string, assistant: string): void {
+  addTurn(key: string, user: string, assistant: string, images: readonly PreparedImage[] = []): void {
     const c = this.map.get(key);
     if (!c) return;
-    c.turns.push({ role: 'user', content: user }, { role: 'assistant', content: assistant });
+    c.turns.push({ role: 'user', content: user, ...(images.length > 0 ? { images: [...images] } : {}) }, { role: 'assistant', content: assistant });
+    // Images stay within a budget (lib/vision/transcript.ts): older ones become the text "[image]".
+    if (images.length > 0) c.turns = keepImageBudget(c.turns);
     if (c.turns.length > this.maxTurns * 2) c.turns.splice(0, c.turns.length - this.maxTurns * 2);
     this.onChange?.();
   }

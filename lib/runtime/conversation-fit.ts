@@ -175,8 +175,10 @@ export function normalizeHistory(messages: readonly ChatMessage[]): ChatMessage[
   for (const m of messages) {
     if (m.role === 'system') continue;
     const last = out[out.length - 1];
-    if (last && last.role === m.role) last.content = `${last.content}\n\n${m.content}`;
-    else out.push({ role: m.role, content: m.content });
+    if (last && last.role === m.role) {
+      last.content = `${last.content}\n\n${m.content}`;
+      if (m.images) last.images = [...(last.images ?? []), ...m.images];
+    } else out.push({ role: m.role, content: m.content, ...(m.images ? { images: [...m.images] } : {}) });
   }
   while (out[0]?.role === 'assistant') out.shift();
   if (out[out.length - 1]?.role === 'user') out.pop();

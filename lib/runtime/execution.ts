@@ -203,6 +203,7 @@ export class JobExecution {
     const req = this.job.request;
     const sampling = { ...ctx.sampling, ...stripUndefined(req.sampling ?? {}) };
     const turn: Parameters<RuntimeClient['generate']>[0] = { prompt: plan.prompt, system: plan.system, history: plan.history ?? [], sampling, think: req.think === true };
+    if (plan.images.length > 0) turn.images = plan.images;
     if (ctx.client.capabilities.maxTokens) turn.maxTokens = this.sentMaxTokens = req.maxTokens ?? ctx.replyBudget(plan.contextTokens);
     // The stats joiner counts only generates the runtime accepted, in order (lib/runtime/stats-joiner.ts).
     const onAccepted = () => {
@@ -223,7 +224,7 @@ export class JobExecution {
     if (plan.conversation && this.stopReason !== 'crash' && !forgotten) {
       // The runtime keeps even a stopped reply as last_reply (reference §1.6), so the history does too.
       if (plan.transcript) ctx.conversations.setTurns(plan.conversation, plan.history ?? [], plan.system);
-      ctx.conversations.addTurn(plan.conversation, plan.prompt, stripThink(raw));
+      ctx.conversations.addTurn(plan.conversation, plan.prompt, stripThink(raw), plan.images);
       ctx.setContext({ kind: 'conversation', key: plan.conversation, system: plan.system });
     } else {
       ctx.setContext(this.stopReason === 'crash' ? { kind: 'unknown' } : { kind: 'used' });

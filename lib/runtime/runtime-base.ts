@@ -58,6 +58,8 @@ export abstract class RuntimeBase extends EventEmitter<RuntimeEventMap> {
   protected readyAt: number | null = null;
   protected lastError: Ax650Error | null = null;
   protected initLimits: { maxTokenLen: number | null; prefillMaxTokenNum: number | null } = { maxTokenLen: null, prefillMaxTokenNum: null };
+  /** Whether the loaded model takes images, and at what size (lib/vision); null until it loaded. */
+  protected vision: { supported: boolean; input: { width: number; height: number } | null } | null = null;
 
   constructor(readonly cfg: RuntimeConfig, protected readonly opts: RuntimeOptions) {
     super();
@@ -119,6 +121,8 @@ export abstract class RuntimeBase extends EventEmitter<RuntimeEventMap> {
       prefillMaxTokenNum: this.initLimits.prefillMaxTokenNum,
       modelName: this.cfg.modelName,
       pid: this.procs.runtime?.pid ?? null,
+      vision: this.vision?.supported ?? null,
+      visionInput: this.vision?.input ?? null,
     };
   }
 

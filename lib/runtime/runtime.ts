@@ -12,6 +12,9 @@ import { JobExecution } from './execution';
 import { Job } from './job';
 import { TokenTools } from './token-tools';
 import { validateRequest } from './validate';
+import { hasImages } from '../vision/transcript';
+import { visionTargetOf } from '../vision/model-input';
+import { visionUnsupported } from '../vision/for-runtime';
 import { DEFAULT_TIMEOUTS, RuntimeBase } from './runtime-base';
 import type { JobHandle, JobRequest, JobRunner } from './types';
 
@@ -46,6 +49,7 @@ export class Runtime extends RuntimeBase implements JobRunner {
 
   submit(request: JobRequest): JobHandle {
     validateRequest(request);
+    if (this.vision?.supported === false && hasImages(request)) throw visionUnsupported(this.info());
     this.tools?.checkFits(request.messages?.find((m) => m.role === 'system')?.content ?? request.system ?? this.cfg.systemPrompt, request.prompt);
     if (this.stateValue === 'failed') {
       throw new Ax650Error('RUNTIME_FAILED', `The NPU runtime has failed and is not restarting: ${this.lastError?.message ?? 'see the log'}. Fix the cause and redeploy.`, { tail: this.lastError?.tail });
@@ -116,6 +120,8 @@ export class Runtime extends RuntimeBase implements JobRunner {
       const limits = await client.limits();
       if (limits.maxTokenLen !== undefined) this.initLimits.maxTokenLen = limits.maxTokenLen;
       if (limits.prefillMaxTokenNum !== undefined) this.initLimits.prefillMaxTokenNum = limits.prefillMaxTokenNum;
+      // The 2025 runtime has no vision; axllm says in /v1/models whether the loaded model has.
+      this.vision = limits.vision === true ? { supported: true, input: await visionTargetOf(this.cfg.modelDir) } : { supported: false, input: null };
       if (client.capabilities.statefulContext) {
         // The G1 runtime never prefills its system prompt at start (reference §1.6): do it now.
         this.setState('resetting');
@@ -145,6 +151,10 @@ export class Runtime extends RuntimeBase implements JobRunner {
     }
     if (job.request.notAfter !== undefined && Date.now() > job.request.notAfter) {
       job.fail(new Ax650Error('EXPIRED', 'The prompt expired before the NPU was free; it was not run.'));
+      return this.pump();
+    }
+    if (this.vision?.supported !== true && hasImages(job.request)) {
+      job.fail(visionUnsupported(this.info()));
       return this.pump();
     }
     const client = this.client!;

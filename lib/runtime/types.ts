@@ -183,6 +183,10 @@ export interface RuntimeInfo {
   prefillMaxTokenNum: number | null;
   modelName: string;
   pid: number | null;
+  /** The loaded model takes images (axllm `/v1/models` capabilities); false on the 2025 runtime; null before it loaded. */
+  vision?: boolean | null;
+  /** The image size the model takes (lib/vision/model-input.ts), when it has vision. */
+  visionInput?: { width: number; height: number } | null;
 }
 
 export interface RuntimeEventMap {

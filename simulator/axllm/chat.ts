@@ -11,6 +11,7 @@ import type { AxllmConfig } from './config';
 import type { AxEngine } from './engine';
 import type { AxllmKnobs } from './knobs';
 import type { AxLogger } from './logger';
+import { addJpegColours, type MediaInfo } from './media';
 import { MessagesError, parseMessages, type Turn } from './messages';
 import { lastUserText, replyIds } from './reply';
 import { outputMaxTokens, resolveSampling, type ChatRequest } from './request';
@@ -81,12 +82,13 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const rendered = d.tokenizer.applyChatTemplate(turns.map((t) => ({ role: t.role, content: t.text })), true);
   const promptText = thinking === 'no_think' ? `${rendered}<think>\n\n</think>\n\n` : rendered;
   const mediaInfo = turns.flatMap((t) => t.media);
+  if (mediaInfo.some((m) => m.format === 'jpeg')) await addJpegColours(mediaInfo);
   const media = mediaInfo.length;
   // An image stands for imageTokens ids derived from its bytes: the same image, the same ids.
   const promptIds = [...d.tokenizer.encode(promptText), ...mediaInfo.flatMap((m) => Array<number>(d.imageTokens).fill(-1 - parseInt(m.sha256.slice(0, 6), 16)))];
   const promptTokens = promptIds.length;
   const id = nextId++;
-  d.requestLog.append({ event: 'chat', id, stream: req.stream, model: req.model ?? '', max_tokens: maxTokens, sampling, thinking, prompt_tokens: promptTokens, media, tools: tools !== undefined });
+  d.requestLog.append({ event: 'chat', id, stream: req.stream, model: req.model ?? '', max_tokens: maxTokens, sampling, thinking, prompt_tokens: promptTokens, media, images: mediaInfo.map(imageEntry), tools: tools !== undefined });
   const fault = d.knobs.sim.faultPrompt;
   // AX650_SIM_FAULT_PROMPT narrows the generate-time faults to the turns that ask with it.
   const faulty = fault === undefined || lastUserText(turns).includes(fault);
@@ -141,4 +143,9 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const calls = tools !== undefined ? parseToolCall(outcome.text) : undefined;
   provider.push(calls ? { kind: 'tools', calls } : { kind: 'final', text: outcome.text });
   provider.end();
+}
+
+/** What the request log says of each image that reached the simulated encoder (tests check the downscale with it). */
+function imageEntry(m: MediaInfo): { format: string; width: number | null; height: number | null; bytes: number; mean?: [number, number, number] } {
+  return { format: m.format, width: m.width ?? null, height: m.height ?? null, bytes: m.bytes, ...(m.meanColour ? { mean: m.meanColour } : {}) };
 }

@@ -2,9 +2,9 @@
  * Media parts of a chat message [M handle_api_messages]: `data:<mime>;base64,…` URIs are
  * percent-decoded and base64-decoded (url-safe alphabet and whitespace tolerated, any other character
  * fails); anything else is a local file path (axllm never fetches over HTTP). The simulated vision
- * encoder reads the width and height from the PNG/JPEG/GIF header, the mean colour of a PNG (zlib; no
- * image library is a dependency, so JPEG pixels are not decoded) and fingerprints the bytes with
- * SHA-256, so a reply depends on the image.
+ * encoder reads the width and height from the PNG/JPEG/GIF header, the mean colour of a PNG (zlib) or
+ * of a JPEG (decoded with sharp, the package's image library, in `addJpegColours`) and fingerprints
+ * the bytes with SHA-256, so a reply depends on the image.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ export interface MediaInfo {
   meanColour?: [number, number, number];
   bytes: number;
   sha256: string;
+  /** The decoded bytes, for the JPEG colour (never logged). */
+  data?: Buffer;
 }
 
 export class MediaError extends Error {}
@@ -75,7 +77,7 @@ export function describeMedia(kind: MediaInfo['kind'], bytes: Buffer): MediaInfo
   }
   if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) {
     const size = jpegSize(bytes);
-    return { ...base, format: 'jpeg', width: size?.width, height: size?.height };
+    return { ...base, format: 'jpeg', width: size?.width, height: size?.height, data: bytes };
   }
   if (bytes.subarray(0, 3).toString('latin1') === 'GIF' && bytes.length >= 10) {
     return { ...base, format: 'gif', width: bytes.readUInt16LE(6), height: bytes.readUInt16LE(8) };
@@ -92,4 +94,20 @@ export function describeForReply(info: MediaInfo): string {
   const hex = (rgb: [number, number, number]): string => `#${rgb.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
   const colour = info.meanColour ? `, mostly ${colourName(info.meanColour)} (mean ${hex(info.meanColour)})` : '';
   return `I see a ${size}${info.format === 'unknown' ? '' : `${info.format.toUpperCase()} `}${info.kind}${colour} (${info.bytes} bytes, fingerprint ${info.sha256.slice(0, 8)}).`;
+}
+
+/** Fills in the mean colour of JPEG images (sharp, loaded on the first JPEG); one that does not decode keeps none. */
+export async function addJpegColours(media: MediaInfo[]): Promise<void> {
+  for (const m of media) {
+    if (m.format !== 'jpeg' || !m.data || m.meanColour) continue;
+    try {
+      const mod = (await import('sharp')) as unknown as { default?: typeof import('sharp') } & typeof import('sharp');
+      const sharp = mod.default ?? mod;
+      const stats = await sharp(m.data, { limitInputPixels: 40_000_000 }).stats();
+      const [r, g, b] = stats.channels.map((c) => Math.round(c.mean));
+      if (r !== undefined && g !== undefined && b !== undefined) m.meanColour = [r, g, b];
+    } catch {
+      // a broken JPEG: size and fingerprint only
+    }
+  }
 }

@@ -76,6 +76,7 @@ describe('ax650-health flow', () => {
     assert.equal(p.level, 'ok');
     assert.equal(p.restarts, 1);
     assert.ok(p.pid !== null && p.pid !== oldPid, 'a new runtime process');
+    assert.deepEqual(p.capabilities, { vision: false, imageInput: null }, 'the text model of the simulator has no vision');
     assert.equal(f.statuses[f.statuses.length - 1]?.fill, 'green');
   });
 

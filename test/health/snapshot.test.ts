@@ -46,3 +46,12 @@ test('end to end with the fake axcl-smi: a hot card becomes a critical alert in 
   assert.equal(p.device?.cards[0]?.name, 'AX8850');
   assert.equal(p.device?.processes[0]?.pid, 84643);
 });
+
+test('capabilities: a VL model says vision and its image size; a text model false; before load null', () => {
+  const vl = buildHealthSnapshot({ runtime: runtimeInfo({ vision: true, visionInput: { width: 448, height: 448 } }), device: null, listenAllInterfaces: false });
+  assert.deepEqual(vl.capabilities, { vision: true, imageInput: { width: 448, height: 448 } });
+  const text = buildHealthSnapshot({ runtime: runtimeInfo({ vision: false, visionInput: null }), device: null, listenAllInterfaces: false });
+  assert.deepEqual(text.capabilities, { vision: false, imageInput: null });
+  const loading = buildHealthSnapshot({ runtime: runtimeInfo({ state: 'loading' }), device: null, listenAllInterfaces: false });
+  assert.deepEqual(loading.capabilities, { vision: null, imageInput: null });
+});

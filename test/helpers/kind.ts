@@ -10,10 +10,11 @@ import { createSimModelDir } from '../../simulator/model-dir';
 export const TEST_KIND: RuntimeKind = process.env['AX650_TEST_KIND'] === 'axllm' ? 'axllm' : 'main-api';
 
 /** A simulated model folder of the kind under test. */
-export async function createKindModelDir(dir: string, opts: { axmodelNum?: number; kind?: RuntimeKind } = {}): Promise<void> {
+export async function createKindModelDir(dir: string, opts: { axmodelNum?: number; kind?: RuntimeKind; vision?: boolean } = {}): Promise<void> {
   const kind = opts.kind ?? TEST_KIND;
   const layers = opts.axmodelNum === undefined ? {} : { axmodelNum: opts.axmodelNum };
-  if (kind === 'axllm') await createAxllmSimModelDir(dir, layers);
+  // The 2025 layout has no VL folder: `vision` is an axllm folder only (the 2025 runtime has no vision).
+  if (kind === 'axllm') await createAxllmSimModelDir(dir, { ...layers, ...(opts.vision ? { vision: true } : {}) });
   else await createSimModelDir(dir, layers);
 }
 

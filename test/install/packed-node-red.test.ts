@@ -5,6 +5,8 @@
  * the simulator, since no card is present) → the example's own "Ask" inject, triggered over the admin
  * API → the reply in its debug node → `/nodes` lists every node type without error → Node-RED stopped
  * → no process of the package left. This is the test that catches a run-time need on a dev dependency.
+ * A second tab describes a PNG with a simulated VL model (issue 16): sharp, a dependency with native
+ * binaries, must resolve and load in the installed package.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +19,10 @@ import { freeLoopbackPort, processTree, repoRoot, startNodeRed } from '../helper
 import { simulatorTestEnv } from '../../simulator/env';
 import { alive } from '../editor/flows';
 import { packAndInstall, PKG_NAME, processesUnder } from './packed';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { createAxllmSimModelDir } from '../../simulator/axllm/model-dir';
+import { RED, solid } from '../vision/images';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
@@ -24,6 +30,23 @@ const EXAMPLE = 'generate-basic';
 const ASK = 'c0a1e9b2f7d34e02';
 const REPLY_DEBUG = 'c0a1e9b2f7d34e07';
 const ERROR_DEBUG = 'c0a1e9b2f7d34e11';
+
+const LOOK = 'packed-vision-look';
+const SEEN_DEBUG = 'packed-vision-seen';
+
+/** A VL runtime (simulator, axllm kind) and inject → change → generate → debug, the image a PNG in the inject. */
+async function visionTab(modelDir: string): Promise<FlowNode[]> {
+  const png = await solid(32, 24, RED, 'png');
+  const z = 'packed-vision-tab';
+  return [
+    { id: z, type: 'tab', label: 'vision' },
+    { id: 'packed-vision-rt', type: 'ax650-runtime', name: 'VL', mode: 'simulator', runtime: 'axllm', modelDir, binary: '', devices: 'auto', systemPrompt: '', tokenizerMode: 'builtin', tokenizerPort: await freeLoopbackPort(), tokenizerUrl: '', startOn: 'deploy', queueLimit: 8, loadStallSec: 60, maxCrashes: 5, modelName: 'qwen3-vl', flags: '', simEnv: JSON.stringify(simulatorTestEnv), runtimePort: await freeLoopbackPort() },
+    { id: LOOK, z, type: 'inject', name: 'Look', props: [{ p: 'payload' }], repeat: '', once: false, topic: '', payload: JSON.stringify([...png]), payloadType: 'bin', x: 100, y: 100, wires: [['packed-vision-change']] },
+    { id: 'packed-vision-change', z, type: 'change', name: '', rules: [{ t: 'move', p: 'payload', pt: 'msg', to: 'image', tot: 'msg' }, { t: 'set', p: 'payload', pt: 'msg', to: 'What do you see?', tot: 'str' }], x: 250, y: 100, wires: [['packed-vision-gen']] },
+    { id: 'packed-vision-gen', z, type: 'ax650-generate', runtime: 'packed-vision-rt', x: 400, y: 100, wires: [[], [SEEN_DEBUG]] },
+    { id: SEEN_DEBUG, z, type: 'debug', name: 'seen', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', x: 550, y: 100, wires: [] },
+  ];
+}
 
 interface DebugEvent {
   id: string;
@@ -83,8 +106,10 @@ test(`packed tarball installed with --omit=dev --engine-strict runs example ${EX
   let nr: Awaited<ReturnType<typeof startNodeRed>> | undefined;
   let seen: number[] = [];
   let left: ReturnType<typeof processesUnder> = [];
+  const vlDir = mkdtempSync(path.join(os.tmpdir(), 'ax650-packed-vl-'));
   try {
-    nr = await startNodeRed({ nodeRed: nodeRedPackage, userDir: pack.userDir, flows: await exampleFlow(), linkPackage: false });
+    await createAxllmSimModelDir(path.join(vlDir, 'model'), { vision: true, axmodelNum: 2 });
+    nr = await startNodeRed({ nodeRed: nodeRedPackage, userDir: pack.userDir, flows: [...(await exampleFlow()), ...(await visionTab(path.join(vlDir, 'model')))], linkPackage: false });
     const feed = await debugFeed(nr.url);
     try {
       // The example's "Ask" button, pressed the way the editor does it.
@@ -101,6 +126,12 @@ test(`packed tarball installed with --omit=dev --engine-strict runs example ${EX
       assert.ok((msg.payload as string).trim().length > 0, 'a reply with text');
       assert.ok((msg.stats?.completionTokens ?? 0) > 0, `stats: ${JSON.stringify(msg.stats)}`);
       assert.equal(msg.stats?.doneReason, 'stop');
+
+      // A PNG described by the VL model: sharp loads from the installed package's own dependencies.
+      const look = await fetch(`${nr.url}/inject/${LOOK}`, { method: 'POST' });
+      assert.equal(look.status, 200, await look.text());
+      const seenEvent = await waitFor('the description in the "seen" debug node', 60_000, () => feed.events.find((e) => e.id === SEEN_DEBUG), log);
+      assert.match(seenEvent.msg, /I see a 32x24 PNG image, mostly red/);
 
       // The runtime ran from the installed package, not from this repository.
       seen = processTree(nr.pid);
@@ -132,6 +163,7 @@ test(`packed tarball installed with --omit=dev --engine-strict runs example ${EX
     // Listed before the folder goes: a process left running would still name it.
     left = processesUnder(pack.userDir);
     pack.cleanup();
+    rmSync(vlDir, { recursive: true, force: true });
   }
   assert.deepEqual(left, [], 'no process of the installed package left');
   assert.equal(alive(nr.pid), false, 'Node-RED gone');

@@ -28,13 +28,15 @@ export interface HarnessOptions {
   generators?: Array<{ id: string; [k: string]: unknown }>;
   simEnv?: Record<string, string>;
   runtime?: Record<string, unknown>;
+  /** A VL model folder (axllm kind). */
+  vision?: boolean;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const helper = getHelper();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-flow-'));
   const modelDir = path.join(dir, 'model');
-  await createKindModelDir(modelDir);
+  await createKindModelDir(modelDir, opts.vision ? { vision: true } : {});
   const simLog = path.join(dir, 'sim.log');
   const gens = opts.generators ?? [{ id: 'gen' }];
   const flow: FlowNode[] = [

@@ -47,7 +47,7 @@ const CASES: Case[] = [
   { name: 'num_predict not an integer', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', options: { num_predict: 1.5 } }, status: 400, error: '"options.num_predict" must be an integer, not 1.5' },
   { name: 'bad keep_alive', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', keep_alive: 'soon' }, status: 400, error: '"keep_alive" must be a number of seconds or a duration such as "5m" or "1h30m", not "soon"' },
   { name: 'bad think', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', think: 'maybe' }, status: 400, error: '"think" must be true, false, "high", "medium" or "low", not a string' },
-  { name: 'images', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', images: ['aGk='] }, status: 400, error: 'model \'qwen3-ax650\' does not support "images" on the AX650 runtime' },
+  { name: 'images that are no image', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', images: ['aGk='] }, status: 400, error: "images[0] is not a JPEG or PNG image (its first bytes are no image header); send the file's bytes, not its name or text." },
   { name: 'huge body', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'x'.repeat(100_000) }, status: 413, error: 'request body too large: the limit is 65536 bytes' },
   { name: 'unknown endpoint', path: '/api/pull', body: { model: 'qwen3-ax650' }, status: 404, error: /^unknown endpoint POST \/api\/pull; this server offers \/, \/api\/version, / },
   { name: 'wrong method', method: 'GET', path: '/api/generate', status: 405, error: 'method GET is not allowed on /api/generate; use POST', allow: 'POST' },
@@ -75,11 +75,11 @@ const CASES: Case[] = [
     error: { message: '"n" greater than 1 is not supported: the NPU runs one reply at a time', type: 'invalid_request_error', param: null, code: null },
   },
   {
-    name: 'openai: image part',
+    name: 'openai: image part with a file path',
     path: '/v1/chat/completions',
     body: { model: 'qwen3-ax650', messages: user([{ type: 'image_url', image_url: { url: 'x' } }]) },
     status: 400,
-    error: { message: '"messages[0].content[0]" must be a text part {"type":"text","text":"…"}; this model reads text only', type: 'invalid_request_error', param: null, code: null },
+    error: { message: '"messages[0].content[0].image_url.url" must be a data: URI (data:image/jpeg;base64,…); file paths and other schemes are not read.', type: 'invalid_request_error', param: null, code: 'BAD_INPUT' },
   },
   {
     name: 'openai: wrong token',

@@ -50,6 +50,8 @@ export interface SimRuntimeOptions {
   simEnv?: Record<string, string>;
   /** Config fields over the test defaults (short backoff, fast polling). */
   config?: Partial<RuntimeConfig>;
+  /** axllm: a VL model folder (Qwen3-VL-2B, images at 448×448). */
+  vision?: boolean;
   /** Decoder layers of the simulated model: fewer means a shorter load. Default 4. */
   axmodelNum?: number;
   /** Default: the package's runPreflight. */
@@ -95,7 +97,7 @@ export async function startSimRuntime(opts: SimRuntimeOptions = {}): Promise<Sim
   const root = opts.reuse?.root ?? (await mkdtemp(path.join(os.tmpdir(), 'ax650-rt-')));
   const modelDir = path.join(root, 'model');
   const kind = opts.kind ?? TEST_KIND;
-  if (!opts.reuse && kind === 'axllm') await createAxllmSimModelDir(modelDir, { axmodelNum: opts.axmodelNum ?? 4 });
+  if (!opts.reuse && kind === 'axllm') await createAxllmSimModelDir(modelDir, { axmodelNum: opts.axmodelNum ?? 4, ...(opts.vision ? { vision: true } : {}) });
   else if (!opts.reuse) await createSimModelDir(modelDir, { axmodelNum: opts.axmodelNum ?? 4 });
   if (opts.vendorTokenizer) await copyFile(VENDOR_TOKENIZER_FIXTURE, path.join(modelDir, 'qwen3_tokenizer_uid.py'));
   const runtimePort = opts.reuse?.runtimePort ?? (await freePort());
