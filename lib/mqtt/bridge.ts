@@ -5,6 +5,7 @@
  * `replyTo` / `<topic>/response` for MQTT 3.1.1 requesters.
  */
 import type { IPublishPacket } from 'mqtt';
+import { activeActions, runClientTurn, type ClientActions } from '../client-tools/turn';
 import { toAx650Error } from '../errors';
 import type { JobHandle } from '../runtime/types';
 import { openConnection, type Connection } from './connection';
@@ -12,7 +13,7 @@ import { DedupeMemory } from './dedupe';
 import { resolveOptions, type MqttBridgeOptions, type ResolvedOptions } from './options';
 import { createPresence, type Presence } from './presence';
 import { ReplyStream, type PublishFn } from './reply';
-import { parsePrompt, type IncomingPrompt, type ParsedPrompt } from './request';
+import { parsePrompt, type IncomingPrompt, type ParsedPrompt, type PromptRequest } from './request';
 
 export type { MqttBridgeOptions } from './options';
 export type { BridgeStatus } from './connection';
@@ -45,7 +46,8 @@ function toIncoming(packet: IPublishPacket): IncomingPrompt {
 
 class Bridge implements MqttBridge {
   private readonly dedupe = new DedupeMemory();
-  private readonly jobs = new Map<JobHandle, ReplyStream>();
+  /** Running work: a job's handle, or the promise of a structured turn (its jobs are this bridge's owner's too). */
+  private readonly jobs = new Map<JobHandle | Promise<void>, ReplyStream>();
   private readonly jobsIdle: Array<() => void> = [];
   private readonly presence: Presence | null;
   private readonly conn: Connection;
@@ -135,6 +137,8 @@ class Bridge implements MqttBridge {
       stream: this.o.stream,
     });
     if (!parsed.ok) return reply.error(parsed.error);
+    const actions = parsed.actions && activeActions(parsed.actions);
+    if (actions) return this.serveStructured(parsed.request, actions, reply);
     let handle: JobHandle;
     try {
       handle = this.o.runner.submit({ ...parsed.request, owner: this.o.owner });
@@ -142,19 +146,32 @@ class Bridge implements MqttBridge {
       return reply.error(toAx650Error(e, 'INTERNAL'));
     }
     this.jobs.set(handle, reply);
-    const settle = (): void => {
-      this.jobs.delete(handle);
-      if (this.jobs.size === 0) this.jobsIdle.splice(0).forEach((wake) => wake());
-    };
     handle.on('delta', (text, index) => reply.delta(text, index));
     handle.on('done', (result) => {
       reply.done(result);
-      settle();
+      this.settle(handle);
     });
     handle.on('error', (err) => {
       reply.error(err);
-      settle();
+      this.settle(handle);
     });
+  }
+
+  /** Tools or format: validated whole (lib/client-tools), then the tool calls message and the terminal one; no deltas. */
+  private serveStructured(request: PromptRequest, actions: ClientActions, reply: ReplyStream): void {
+    const work = runClientTurn(this.o.runner, { ...request, owner: this.o.owner }, actions).then(
+      (turn) => {
+        reply.toolCalls(turn.toolCalls);
+        reply.done({ ...turn.result, ...(turn.toolCalls.length > 0 ? { toolCalls: turn.toolCalls } : {}) }, turn.value);
+      },
+      (e: unknown) => reply.error(toAx650Error(e, 'INTERNAL')),
+    ).finally(() => this.settle(work));
+    this.jobs.set(work, reply);
+  }
+
+  private settle(key: JobHandle | Promise<void>): void {
+    this.jobs.delete(key);
+    if (this.jobs.size === 0) this.jobsIdle.splice(0).forEach((wake) => wake());
   }
 
   private async shutdown(): Promise<void> {

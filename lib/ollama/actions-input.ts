@@ -3,6 +3,8 @@
  * format), OpenAI's `tool_choice`, Ollama's `format` and OpenAI's `response_format`. Every wrong
  * shape is a 400 whose sentence names the field, before anything reaches the NPU.
  */
+import { compileSchema } from '../actions';
+import { isAx650Error } from '../errors';
 import type { ToolChoice, ToolSpec } from '../runtime/types';
 import { HttpError } from './http-io';
 import { badType, isObject, type JsonObject } from './validate';
@@ -17,6 +19,11 @@ function readSchema(value: unknown, field: string): JsonObject {
   if (!isObject(value)) throw badType(field, 'a JSON Schema object like {"type":"object","properties":{…}}', value);
   const type = value.type;
   if (type !== undefined && typeof type !== 'string' && !Array.isArray(type)) throw badType(`${field}.type`, 'a string such as "object"', type);
+  try {
+    compileSchema(value, `"${field}"`);
+  } catch (e) {
+    throw isAx650Error(e) ? new HttpError(400, e.message) : e;
+  }
   return value;
 }
 

@@ -95,7 +95,8 @@ async function answerLoad(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common):
 /** The whole reply of a structured turn, once validated: its text, thinking and tool calls in one piece. */
 async function actionPiece(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common, spec: JobSpec, ask: ActionAsk): Promise<{ piece: JsonObject; result: JobResult }> {
   const reply = await runActionTurn(ctx, { ...spec, think: c.think }, ask, ex);
-  const p = piece(kind, c.think ? splitThinking(reply.text) : { thinking: '', content: reply.text });
+  const text = reply.result.text;
+  const p = piece(kind, c.think ? splitThinking(text) : { thinking: '', content: text });
   if (kind === 'chat' && reply.toolCalls.length > 0) (p.message as JsonObject).tool_calls = ollamaToolCalls(reply.toolCalls);
   return { piece: p, result: reply.result };
 }

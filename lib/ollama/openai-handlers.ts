@@ -65,9 +65,9 @@ export async function chatCompletions(ctx: ApiContext, ex: Exchange): Promise<vo
     if (ask) {
       // A structured turn is validated whole before any of it leaves: no half tool call, no JSON that fails its schema.
       const reply = await runActionTurn(ctx, spec, ask, ex);
-      result = { ...reply.result, text: reply.text };
+      result = reply.result;
       calls = reply.toolCalls;
-      if (reply.text || calls.length === 0) chunk({ content: reply.text });
+      if (result.text || calls.length === 0) chunk({ content: result.text });
       if (calls.length > 0) chunk({ tool_calls: openAiToolCallDeltas(calls) });
     } else {
       result = await runJob(ctx, spec, ex, (text) => {

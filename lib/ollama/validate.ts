@@ -2,7 +2,9 @@
  * Strict readers for JSON request fields. Every rejection is a 400 whose sentence names the
  * field and what was wrong with it, so a robot builder can fix the flow without reading code.
  */
-import type { ChatMessage, ToolCall } from '../runtime/types';
+import { addToolParts } from '../client-tools/messages';
+import { isAx650Error } from '../errors';
+import type { ChatMessage } from '../runtime/types';
 import { HttpError } from './http-io';
 
 export type JsonObject = Record<string, unknown>;
@@ -94,43 +96,6 @@ function readContent(value: unknown, field: string): string {
     .join('');
 }
 
-/** Arguments arrive as an object (Ollama) or as JSON text (OpenAI); both keep the exact text in `raw`. */
-function readCallArguments(value: unknown, field: string): { args: Record<string, unknown>; raw: string } {
-  if (value === undefined || value === null || value === '') return { args: {}, raw: '{}' };
-  if (isObject(value)) return { args: value, raw: JSON.stringify(value) };
-  if (typeof value !== 'string') throw badType(field, 'an object or a JSON object as text', value);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new HttpError(400, `"${field}" is not valid JSON: ${value.slice(0, 80)}`);
-  }
-  if (!isObject(parsed)) throw badType(field, 'a JSON object', parsed);
-  return { args: parsed, raw: value };
-}
-
-/** An assistant turn's `tool_calls`, Ollama's ({function:{name, arguments:{}}}) or OpenAI's ({id, type, function:{name, arguments:"{}"}}). */
-function readToolCalls(value: unknown, field: string, turn: number): ToolCall[] {
-  if (!Array.isArray(value)) throw badType(field, 'an array of {"function":{"name","arguments"}}', value);
-  return value.map((c: unknown, j): ToolCall => {
-    const f = isObject(c) ? c.function : undefined;
-    if (!isObject(c) || !isObject(f) || typeof f.name !== 'string' || f.name === '') {
-      throw badType(`${field}[${j}]`, 'an object {"function":{"name":"…","arguments":{…}}}', c);
-    }
-    const { args, raw } = readCallArguments(f.arguments, `${field}[${j}].function.arguments`);
-    const id = typeof c.id === 'string' && c.id !== '' ? c.id : `call_${turn}_${j}`;
-    return { id, name: f.name, arguments: args, raw };
-  });
-}
-
-/** The name or id a tool turn answers: OpenAI's `tool_call_id`, Ollama's `tool_name` (older: `name`). */
-function readToolTurn(m: JsonObject, field: string, message: ChatMessage): void {
-  const id = optString(m, 'tool_call_id', `${field}.tool_call_id`);
-  const name = optString(m, 'tool_name', `${field}.tool_name`) ?? optString(m, 'name', `${field}.name`);
-  if (id !== undefined) message.toolCallId = id;
-  if (name !== undefined) message.toolName = name;
-}
-
 /**
  * Reads a chat transcript. Roles are lower-cased as Ollama does; `developer` is OpenAI's new
  * name for `system`. Assistant turns may carry `tool_calls` and `tool` turns their results (the
@@ -153,12 +118,11 @@ export function readMessages(value: unknown, allowContentParts: boolean): ChatMe
       throw new HttpError(400, `"${field}.images": this model reads text only`);
     }
     const message: ChatMessage = { role, content: readContent(m.content, `${field}.content`) };
-    if (role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null) {
-      const calls = readToolCalls(m.tool_calls, `${field}.tool_calls`, i);
-      if (calls.length > 0) message.toolCalls = calls;
+    try {
+      return addToolParts(m, i, field, message);
+    } catch (e) {
+      throw isAx650Error(e) ? new HttpError(400, e.message) : e;
     }
-    if (role === 'tool') readToolTurn(m, field, message);
-    return message;
   });
 }
 
