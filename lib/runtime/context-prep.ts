@@ -44,7 +44,8 @@ export function planFor(req: JobRequest, ctx: Pick<PrepContext, 'conversations' 
     const sys = req.messages.find((m) => m.role === 'system');
     const rest = req.messages.filter((m) => m.role !== 'system');
     const last = rest[rest.length - 1];
-    const prompt = last && last.role === 'user' ? last.content : req.prompt;
+    // A transcript that ends with tool results continues the assistant's turn: no new user prompt.
+    const prompt = last && last.role === 'user' ? last.content : last && last.role === 'tool' ? '' : req.prompt;
     const history = normalizeHistory(last && last.role === 'user' ? rest.slice(0, -1) : rest);
     return { prompt, system: sys?.content ?? req.system ?? ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true, stored: null };
   }

@@ -87,7 +87,8 @@ export function validateMessages(raw: unknown): ChatMessage[] {
     if (m.role !== 'system' && m.role !== 'user' && m.role !== 'assistant' && m.role !== 'tool') {
       throw bad(`messages[${i}].role must be "system", "user", "assistant" or "tool", got ${describe(m.role)}.`, `messages[${i}].role`);
     }
-    return { role: m.role, content: checkText(m.content, `messages[${i}].content`) };
+    // Tool turns (lib/actions) keep their calls and ids.
+    return { ...(m as unknown as ChatMessage), role: m.role, content: checkText(m.content, `messages[${i}].content`) };
   });
 }
 
