@@ -18,13 +18,8 @@ import { getHelper, runtimeNode, type FlowNode, type NodeModule } from '../helpe
 
 const apiNode = (): NodeModule => (require(path.resolve(__dirname, '../../nodes/ax650-api.js')) as { default: NodeModule }).default;
 
-/**
- * The one place this test is skipped until the branches it needs land: the 2025 runtime's tool
- * template and parser (g1tools), and the axllm client's tools plumbing with AX650_SIM_TOOL_SCRIPT
- * (tools). Remove each line when its branch is merged; the test has not run green yet.
- */
-const SKIP = TEST_KIND === 'main-api' ? 'tools on the 2025 runtime: g1tools branch'
-  : 'tools on axllm: the tools branch (axllm client sends tools, AX650_SIM_TOOL_SCRIPT)';
+/** The one place this test is skipped: until the 2025 runtime's tool template and parser land. */
+const SKIP = TEST_KIND === 'main-api' ? 'tools on the 2025 runtime: g1tools branch' : false;
 
 const MOVE = {
   type: 'function' as const,
