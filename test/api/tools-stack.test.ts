@@ -7,8 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ollama, type Message } from 'ollama';
-import { ChatOllama } from '@langchain/ollama';
-import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
+import { runOllamaAgent } from '../helpers/langchain-agent';
 import { startRealStack, type RealStack } from './stack';
 
 const MOVE = {
@@ -46,20 +45,9 @@ describe('tool round trips on the simulated axllm runtime', () => {
   });
 
   test('LangChain ChatOllama.bindTools agent: calls move, runs it, answers', async () => {
-    const model = new ChatOllama({ baseUrl: s.url, model: 'qwen3-ax650' }).bindTools([MOVE]);
-    const history: BaseMessage[] = [new HumanMessage('Move the arm to 12 cm.')];
-    const ran: unknown[] = [];
-    for (let round = 0; round < 3; round++) {
-      const ai = (await model.invoke(history)) as AIMessage;
-      history.push(ai);
-      if (!ai.tool_calls || ai.tool_calls.length === 0) break;
-      for (const call of ai.tool_calls) {
-        ran.push([call.name, call.args]);
-        history.push(new ToolMessage({ content: '{"ok":true}', tool_call_id: call.id ?? '' }));
-      }
-    }
+    const { ran, answer } = await runOllamaAgent(s.url, [MOVE], 'Move the arm to 12 cm.', '{"ok":true}');
     assert.deepEqual(ran, [['move', { x: 12 }]]);
-    assert.equal(history.at(-1)?.content, FINAL);
+    assert.equal(answer, FINAL);
     assert.equal(s.runtime.info().state, 'ready');
   });
 });

@@ -7,9 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ollama, type Message } from 'ollama';
 import OpenAI from 'openai';
-import { ChatOllama } from '@langchain/ollama';
-import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import type { JobRequest, ToolCall } from '../../lib/runtime/types';
+import { runOllamaAgent } from '../helpers/langchain-agent';
 import { startHarness, type Harness } from './harness';
 
 const MOVE = {
@@ -129,19 +128,8 @@ test('openai client: tool_choice "none" sends no tools and streams plain text', 
 });
 
 test('LangChain ChatOllama with bindTools: the agent calls the tool, runs it, and gets the final answer', async () => {
-  const model = new ChatOllama({ baseUrl: h.url, model: 'qwen3-ax650' }).bindTools([MOVE]);
-  const history: BaseMessage[] = [new HumanMessage('Move the arm to 12.')];
-  const ran: unknown[] = [];
-  for (let round = 0; round < 3; round++) {
-    const ai = (await model.invoke(history)) as AIMessage;
-    history.push(ai);
-    if (!ai.tool_calls || ai.tool_calls.length === 0) break;
-    for (const call of ai.tool_calls) {
-      ran.push([call.name, call.args]);
-      history.push(new ToolMessage({ content: JSON.stringify({ ok: true }), tool_call_id: call.id ?? '' }));
-    }
-  }
+  const { ran, answer } = await runOllamaAgent(h.url, [MOVE], 'Move the arm to 12.', '{"ok":true}');
   assert.deepEqual(ran, [['move', { x: 12 }]]);
-  assert.equal(history.at(-1)?.content, FINAL);
+  assert.equal(answer, FINAL);
   assert.deepEqual((lastRan().messages ?? []).map((m) => m.role), ['user', 'assistant', 'tool']);
 });
