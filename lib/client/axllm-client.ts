@@ -11,7 +11,8 @@
 import type { EventEmitter } from 'node:events';
 import { Ax650Error } from '../errors';
 import type { RequestStat, RuntimeLogEventMap } from '../runtime/log-parser';
-import { chatBody, errorMessage, isContextOverflow, parseModels, parseStreamData, type AxllmModel } from './axllm-protocol';
+import { makeToolCall, parseToolMarkup, ToolMarkupFilter } from '../actions/tool-markup';
+import { chatBody, errorMessage, isContextOverflow, parseModels, parseStreamData, type AxllmModel, type WireToolCall } from './axllm-protocol';
 import { toClientError } from './g1-client';
 import { classify, G1Transport, TransportError } from './g1-transport';
 import type { ClientCapabilities, RuntimeClient, RuntimeLimits, TurnHooks, TurnOutcome, TurnRequest } from './runtime-client';
@@ -103,6 +104,7 @@ export class AxllmClient implements RuntimeClient {
     if (hooks.signal?.aborted) return { text: '', reason: 'stopped' };
     this.active = true;
     let text = '';
+    let raw = '';
     let pieces = 0;
     let finished = false;
     const ctl = new AbortController();
@@ -119,14 +121,26 @@ export class AxllmClient implements RuntimeClient {
       hooks.onAccepted?.();
       // From here the runtime runs this request to its end, whatever happens to the stream.
       this.owedEnd = endedBefore;
+      // Tool calls: PR56 sends them as `delta.tool_calls` (pieces merged by index); a build without it
+      // prints Qwen3's <tool_call> markup as text, which is kept out of the deltas and parsed at the end.
+      const withTools = req.tools !== undefined && req.tools.length > 0 && req.toolChoice !== 'none';
+      const markup = withTools ? new ToolMarkupFilter() : null;
+      const wire = new Map<number, WireToolCall>();
       let failure: Ax650Error | null = null;
       let overflow = false;
       const sse = new SseParser((data) => {
         for (const ev of parseStreamData(data)) {
           if (ev.kind === 'delta' && !ctl.signal.aborted) {
-            text += ev.text;
+            raw += ev.text;
             pieces++;
-            hooks.onDelta(ev.text);
+            const shown = markup ? markup.push(ev.text) : ev.text;
+            text += shown;
+            if (shown !== '') hooks.onDelta(shown);
+          } else if (ev.kind === 'tool_calls') {
+            for (const c of ev.calls) {
+              const had = wire.get(c.index) ?? { index: c.index };
+              wire.set(c.index, { ...had, ...c, arguments: (had.arguments ?? '') + (c.arguments ?? '') });
+            }
           } else if (ev.kind === 'done') finished = true;
           else if (ev.kind === 'error') {
             if (isContextOverflow(ev.message)) overflow = true;
@@ -147,7 +161,17 @@ export class AxllmClient implements RuntimeClient {
       // `[DONE]` comes after the run returned: the engine is free.
       this.owedEnd = null;
       if (failure) throw failure;
-      return { text, reason: overflow ? 'context-full' : 'done', pieces };
+      const rest = markup?.flush() ?? '';
+      if (rest !== '') {
+        text += rest;
+        hooks.onDelta(rest);
+      }
+      const outcome: TurnOutcome = { text, reason: overflow ? 'context-full' : 'done', pieces };
+      if (withTools) {
+        const calls = wire.size > 0 ? [...wire.values()].sort((a, b) => a.index - b.index).map((c, i) => makeToolCall(c.id ?? `call_${i}_${c.name ?? ''}`, c.name ?? '', c.arguments ?? '{}')) : parseToolMarkup(raw).calls;
+        if (calls.length > 0) outcome.toolCalls = calls;
+      }
+      return outcome;
     } catch (e) {
       if (e instanceof Ax650Error) throw e;
       if (ctl.signal.aborted) return { text, reason: 'stopped' };

@@ -17,10 +17,17 @@ export interface AxllmModel extends RuntimeLimits {
  * top_k and the repetition penalty are not request fields: the folder's post_config.json sets them.
  */
 export function chatBody(model: string, req: TurnRequest): Record<string, unknown> {
-  const messages: ChatMessage[] = [];
+  const turns: ChatMessage[] = [...req.history];
+  // An empty prompt after tool results continues the assistant's turn (lib/actions tool loop).
+  if (!(req.prompt === '' && turns[turns.length - 1]?.role === 'tool')) turns.push({ role: 'user', content: req.prompt, ...(req.images && req.images.length > 0 ? { images: [...req.images] } : {}) });
+  const messages: unknown[] = [];
   if (req.system !== '') messages.push({ role: 'system', content: req.system });
-  messages.push(...req.history, { role: 'user', content: req.prompt, ...(req.images && req.images.length > 0 ? { images: [...req.images] } : {}) });
-  const body: Record<string, unknown> = { model, messages: messages.map(wireMessage), stream: true, enable_thinking: req.think };
+  messages.push(...turns.map(wireMessage));
+  const body: Record<string, unknown> = { model, messages, stream: true, enable_thinking: req.think };
+  if (req.tools && req.tools.length > 0) {
+    body['tools'] = req.tools;
+    if (req.toolChoice !== undefined) body['tool_choice'] = typeof req.toolChoice === 'object' ? { type: 'function', function: { name: req.toolChoice.name } } : req.toolChoice;
+  }
   if (req.maxTokens !== undefined) body['max_tokens'] = req.maxTokens;
   if (req.sampling.temperature > 0) {
     body['temperature'] = req.sampling.temperature;
@@ -30,22 +37,38 @@ export function chatBody(model: string, req: TurnRequest): Record<string, unknow
 }
 
 /**
- * One message on the wire: images as OpenAI content parts, one
- * `{"type":"image_url","image_url":{"url":"data:…"}}` per image
- * and then the text, as Qwen-VL's own examples order them (§7: data URIs are decoded to temp
- * files; only `image_url` parts count for the runtime's vision check).
+ * One transcript message on the wire. Tool turns in PR56's shape (§6): assistant `tool_calls`
+ * (content null when empty), `tool` with `tool_call_id`. Images as OpenAI content parts, one
+ * `{"type":"image_url","image_url":{"url":"data:…"}}` per image and then the text, as Qwen-VL's
+ * own examples order them (§7: data URIs are decoded to temp files; only `image_url` parts count
+ * for the runtime's vision check).
  */
 function wireMessage(m: ChatMessage): Record<string, unknown> {
-  const { images, ...rest } = m;
-  if (!images || images.length === 0) return { ...rest };
+  if (m.role === 'tool') return { role: 'tool', content: m.content, tool_call_id: m.toolCallId ?? '', ...(m.toolName ? { name: m.toolName } : {}) };
+  if (m.role === 'assistant' && m.toolCalls && m.toolCalls.length > 0) {
+    return {
+      role: 'assistant',
+      content: m.content === '' ? null : m.content,
+      tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.raw } })),
+    };
+  }
+  if (!m.images || m.images.length === 0) return { role: m.role, content: m.content };
   const parts: Array<Record<string, unknown>> = [];
-  for (const im of images) parts.push({ type: 'image_url', image_url: { url: im.dataUri } });
+  for (const im of m.images) parts.push({ type: 'image_url', image_url: { url: im.dataUri } });
   if (m.content !== '') parts.push({ type: 'text', text: m.content });
-  return { ...rest, content: parts };
+  return { role: m.role, content: parts };
+}
+
+export interface WireToolCall {
+  index: number;
+  id?: string;
+  name?: string;
+  arguments?: string;
 }
 
 export type StreamEvent =
   | { kind: 'delta'; text: string }
+  | { kind: 'tool_calls'; calls: WireToolCall[] }
   | { kind: 'finish'; reason: string }
   | { kind: 'error'; message: string; type: string }
   | { kind: 'done' }
@@ -74,6 +97,18 @@ export function parseStreamData(data: string): StreamEvent[] {
   const out: StreamEvent[] = [];
   const delta = choice['delta'];
   if (isRecord(delta) && typeof delta['content'] === 'string' && delta['content'] !== '') out.push({ kind: 'delta', text: delta['content'] });
+  if (isRecord(delta) && Array.isArray(delta['tool_calls'])) {
+    const calls = delta['tool_calls'].filter(isRecord).map((c, i): WireToolCall => {
+      const fn = isRecord(c['function']) ? c['function'] : {};
+      const w: WireToolCall = { index: typeof c['index'] === 'number' ? c['index'] : i };
+      if (typeof c['id'] === 'string') w.id = c['id'];
+      if (typeof fn['name'] === 'string') w.name = fn['name'];
+      if (typeof fn['arguments'] === 'string') w.arguments = fn['arguments'];
+      else if (isRecord(fn['arguments'])) w.arguments = JSON.stringify(fn['arguments']);
+      return w;
+    });
+    if (calls.length > 0) out.push({ kind: 'tool_calls', calls });
+  }
   if (typeof choice['finish_reason'] === 'string') out.push({ kind: 'finish', reason: choice['finish_reason'] });
   return out;
 }

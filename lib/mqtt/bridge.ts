@@ -5,6 +5,7 @@
  * `replyTo` / `<topic>/response` for MQTT 3.1.1 requesters.
  */
 import type { IPublishPacket } from 'mqtt';
+import { activeActions, runClientTurn, type ClientActions } from '../client-tools/turn';
 import { Ax650Error, toAx650Error } from '../errors';
 import { prepareForRuntime } from '../vision/for-runtime';
 import type { JobHandle } from '../runtime/types';
@@ -47,7 +48,8 @@ function toIncoming(packet: IPublishPacket): IncomingPrompt {
 
 class Bridge implements MqttBridge {
   private readonly dedupe = new DedupeMemory();
-  private readonly jobs = new Map<JobHandle, ReplyStream>();
+  /** Running work: a job's handle, or the promise of a structured turn (its jobs are this bridge's owner's too). */
+  private readonly jobs = new Map<JobHandle | Promise<void>, ReplyStream>();
   private readonly jobsIdle: Array<() => void> = [];
   private readonly presence: Presence | null;
   private readonly conn: Connection;
@@ -137,18 +139,20 @@ class Bridge implements MqttBridge {
       stream: this.o.stream,
     });
     if (!parsed.ok) return reply.error(parsed.error);
-    if (parsed.images.length === 0) return this.submit(parsed.request, reply);
+    const actions = parsed.actions && activeActions(parsed.actions);
+    if (parsed.images.length === 0) return this.submit(parsed.request, reply, actions);
     // Images are decoded and scaled (lib/vision) before the prompt is queued.
     prepareForRuntime(this.o.runner.info(), parsed.images).then(
       (images) => {
         if (this.closing) return reply.error(new Ax650Error('ABORTED', 'The MQTT bridge closed before this prompt was queued.'));
-        this.submit({ ...parsed.request, images }, reply);
+        this.submit({ ...parsed.request, images }, reply, actions);
       },
       (e: unknown) => reply.error(toAx650Error(e, 'BAD_INPUT')),
     );
   }
 
-  private submit(request: PromptRequest, reply: ReplyStream): void {
+  private submit(request: PromptRequest, reply: ReplyStream, actions: ClientActions | undefined): void {
+    if (actions) return this.serveStructured(request, actions, reply);
     let handle: JobHandle;
     try {
       handle = this.o.runner.submit({ ...request, owner: this.o.owner });
@@ -156,19 +160,32 @@ class Bridge implements MqttBridge {
       return reply.error(toAx650Error(e, 'INTERNAL'));
     }
     this.jobs.set(handle, reply);
-    const settle = (): void => {
-      this.jobs.delete(handle);
-      if (this.jobs.size === 0) this.jobsIdle.splice(0).forEach((wake) => wake());
-    };
     handle.on('delta', (text, index) => reply.delta(text, index));
     handle.on('done', (result) => {
       reply.done(result);
-      settle();
+      this.settle(handle);
     });
     handle.on('error', (err) => {
       reply.error(err);
-      settle();
+      this.settle(handle);
     });
+  }
+
+  /** Tools or format: validated whole (lib/client-tools), then the tool calls message and the terminal one; no deltas. */
+  private serveStructured(request: PromptRequest, actions: ClientActions, reply: ReplyStream): void {
+    const work = runClientTurn(this.o.runner, { ...request, owner: this.o.owner }, actions).then(
+      (turn) => {
+        reply.toolCalls(turn.toolCalls);
+        reply.done({ ...turn.result, ...(turn.toolCalls.length > 0 ? { toolCalls: turn.toolCalls } : {}) }, turn.value);
+      },
+      (e: unknown) => reply.error(toAx650Error(e, 'INTERNAL')),
+    ).finally(() => this.settle(work));
+    this.jobs.set(work, reply);
+  }
+
+  private settle(key: JobHandle | Promise<void>): void {
+    this.jobs.delete(key);
+    if (this.jobs.size === 0) this.jobsIdle.splice(0).forEach((wake) => wake());
   }
 
   private async shutdown(): Promise<void> {

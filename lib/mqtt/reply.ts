@@ -7,7 +7,7 @@
  */
 import type { IClientPublishOptions } from 'mqtt';
 import type { Ax650Error } from '../errors';
-import type { JobResult } from '../runtime/types';
+import type { JobResult, ToolCall } from '../runtime/types';
 import type { ReplyTarget } from './request';
 
 export type QoS = 0 | 1 | 2;
@@ -30,6 +30,14 @@ export interface DeltaReply {
 export interface DoneReply extends JobResult {
   id: string;
   done: true;
+  /** The parsed, validated reply of a prompt with `format`. */
+  value?: unknown;
+}
+/** The tool calls of a prompt with `tools`, validated, for the requester to run (then the terminal message follows). */
+export interface ToolCallsReply {
+  id: string;
+  type: 'tool_calls';
+  toolCalls: Array<{ id: string; name: string; arguments: Record<string, unknown> }>;
 }
 export interface ErrorReply {
   id: string;
@@ -38,7 +46,7 @@ export interface ErrorReply {
   /** What was generated before the failure, when anything was. */
   partial?: JobResult;
 }
-export type ReplyMessage = DeltaReply | DoneReply | ErrorReply;
+export type ReplyMessage = DeltaReply | ToolCallsReply | DoneReply | ErrorReply;
 
 export class ReplyStream {
   private seq = 0;
@@ -59,10 +67,19 @@ export class ReplyStream {
     this.send({ id: this.target.id, index, delta: text }, false);
   }
 
-  done(result: JobResult): void {
+  toolCalls(calls: readonly ToolCall[]): void {
+    if (this.ended || calls.length === 0) return;
+    const toolCalls = calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments ?? {} }));
+    this.send({ id: this.target.id, type: 'tool_calls', toolCalls }, false);
+  }
+
+  done(result: JobResult, value?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.send({ id: this.target.id, text: result.text, stats: result.stats, done: true }, true);
+    const reply: DoneReply = { id: this.target.id, text: result.text, stats: result.stats, done: true };
+    if (result.toolCalls && result.toolCalls.length > 0) reply.toolCalls = result.toolCalls;
+    if (value !== undefined) reply.value = value;
+    this.send(reply, true);
   }
 
   error(err: Ax650Error & { partial?: JobResult }): void {

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Ax650Error, toAx650Error } from '../errors';
 import type { ChatMessage, JobRequest } from '../runtime/types';
 import { describe, parseOptions, validateMessages, validateRequest } from '../runtime/validate';
+import { addToolParts } from '../client-tools/messages';
+import { readPromptActions, type PromptActions } from './actions';
 import type { ReplyPolicy } from './reply-policy';
 import { isPublishTopic } from './topics';
 import { imageInputs, sniffFormat, type ImageInput } from '../vision/source';
@@ -39,7 +41,7 @@ export interface ReplyTarget {
 export type PromptRequest = Omit<JobRequest, 'owner' | 'signal'>;
 
 export type ParsedPrompt =
-  | { ok: true; target: ReplyTarget; dedupeKey: string | null; request: PromptRequest; images: ImageInput[] }
+  | { ok: true; target: ReplyTarget; dedupeKey: string | null; request: PromptRequest; images: ImageInput[]; actions?: PromptActions }
   | { ok: false; target: ReplyTarget; dedupeKey: string | null; error: Ax650Error };
 
 /** The suffix of the reply topic used when neither a Response Topic nor `replyTo` is given. */
@@ -84,7 +86,7 @@ function overlongId(body: Record<string, unknown> | null): Ax650Error | null {
  */
 export function looksLikeReply(body: unknown): boolean {
   if (!isRecord(body) || 'prompt' in body || 'messages' in body) return false;
-  return 'done' in body || 'delta' in body || 'error' in body;
+  return 'done' in body || 'delta' in body || 'error' in body || body.type === 'tool_calls';
 }
 
 function lastUserMessage(messages: ChatMessage[]): string {
@@ -95,8 +97,14 @@ function lastUserMessage(messages: ChatMessage[]): string {
   throw bad('messages must contain at least one user message (the prompt).', 'messages');
 }
 
+/** Assistant `tool_calls` and `tool` turns' links, which validateMessages does not carry. */
+function withToolParts(raw: unknown, messages: ChatMessage[]): ChatMessage[] {
+  const list = raw as Array<Record<string, unknown>>;
+  return messages.map((m, i) => addToolParts(list[i] ?? {}, i, `messages[${i}]`, m));
+}
+
 function fromJson(body: Record<string, unknown>, notAfter: number | undefined): PromptRequest {
-  const messages = body.messages === undefined || body.messages === null ? undefined : validateMessages(body.messages);
+  const messages = body.messages === undefined || body.messages === null ? undefined : withToolParts(body.messages, validateMessages(body.messages));
   let prompt = optionalString(body, 'prompt');
   if (prompt === undefined) {
     if (!messages) throw bad('The JSON payload needs a "prompt" string or a "messages" array.', 'prompt');
@@ -200,6 +208,7 @@ export function parsePrompt(msg: IncomingPrompt, receivedAt: number = Date.now()
   const notAfter = expiry !== undefined && expiry > 0 ? receivedAt + expiry * 1000 : undefined;
   try {
     let request: PromptRequest;
+    let actions: PromptActions | undefined;
     if (decoded.json === undefined) {
       request = { prompt: decoded.text };
       if (notAfter !== undefined) request.notAfter = notAfter;
@@ -208,12 +217,13 @@ export function parsePrompt(msg: IncomingPrompt, receivedAt: number = Date.now()
         throw bad(`replyTo must be a topic without wildcards, got ${describe(body.replyTo)}.`, 'replyTo');
       }
       request = fromJson(body, notAfter);
+      actions = readPromptActions(body);
     } else {
       throw bad(`A JSON payload must be an object like {"prompt":"…"}, got ${describe(decoded.json)}.`, 'payload');
     }
     validateRequest(request);
     const images = decoded.image ? [{ input: decoded.image, field: 'payload' }] : body ? imageInputs(body.image, body.images, 'payload') : [];
-    return { ok: true, target, dedupeKey, request, images };
+    return actions && (actions.tools || actions.format !== undefined) ? { ok: true, target, dedupeKey, request, images, actions } : { ok: true, target, dedupeKey, request, images };
   } catch (e) {
     return fail(toAx650Error(e, 'BAD_INPUT'));
   }

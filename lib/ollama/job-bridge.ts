@@ -26,6 +26,10 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   CONTEXT_FULL: 400,
   QUEUE_FULL: 503,
   ABORTED: 499,
+  // The model's reply failed its tools or format after the repair round: the request was fine, the reply is not usable.
+  SCHEMA_MISMATCH: 422,
+  TOOL_ARGS_INVALID: 422,
+  TOOL_UNKNOWN: 422,
   EXPIRED: 504,
   TIMEOUT: 504,
   RUNTIME_CRASHED: 503,
@@ -73,6 +77,16 @@ export function transcriptSpec(raw: ChatMessage[], sampling: SamplingOptions, ma
   return spec;
 }
 
+/** A job's failure as the client sees it: its own disconnect stays a 499 "request canceled". */
+export function jobFailure(e: unknown, signal: AbortSignal): HttpError {
+  return isAx650Error(e) && e.code === 'ABORTED' && signal.aborted ? abortError(signal) : toHttpError(e);
+}
+
+/** Throws the exchange's abort reason when the client is already gone. */
+export function abortIfGone(signal: AbortSignal): void {
+  if (signal.aborted) throw abortError(signal);
+}
+
 export function runJob(ctx: Pick<ApiContext, 'runner' | 'owner'>, spec: JobSpec, ex: Exchange, onDelta: (text: string) => void): Promise<JobResult> {
   if (ex.signal.aborted) return Promise.reject(abortError(ex.signal));
   let handle;
@@ -85,7 +99,7 @@ export function runJob(ctx: Pick<ApiContext, 'runner' | 'owner'>, spec: JobSpec,
   handle.on('error', () => undefined);
   handle.on('delta', (text) => onDelta(text));
   return handle.result.catch((e: unknown) => {
-    throw isAx650Error(e) && e.code === 'ABORTED' && ex.signal.aborted ? abortError(ex.signal) : toHttpError(e);
+    throw jobFailure(e, ex.signal);
   });
 }
 

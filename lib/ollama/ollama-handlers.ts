@@ -3,6 +3,9 @@
  * ollama-python validates them with pydantic (message.role and model_info are required,
  * durations must be integers) and Open WebUI merges models by `model`.
  */
+import { actionAsk, runActionTurn, type ActionAsk } from './action-turn';
+import { ollamaToolCalls } from './action-shapes';
+import { checkToolsWithFormat, readOllamaFormat, readTools } from './actions-input';
 import type { ApiContext, Exchange } from './context';
 import { HttpError, readJsonBody, sendJson, sendText, sendError } from './http-io';
 import { runJob, toHttpError, transcriptSpec, waitUntilLoaded, withImages, type JobSpec } from './job-bridge';
@@ -13,6 +16,7 @@ import { ollamaDoneReason, ollamaMetrics } from './metrics';
 import { mapOllamaOptions, parseKeepAlive } from './options';
 import { NdjsonStream } from './stream';
 import { splitThinking, ThinkSplitter, type SplitText } from './think';
+import type { JobResult } from '../runtime/types';
 import { optBool, optString, readMessages, rejectUnsupported, badType, type JsonObject } from './validate';
 
 export function root(_ctx: ApiContext, ex: Exchange): void {
@@ -91,7 +95,16 @@ async function answerLoad(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common):
   });
 }
 
-async function answerJob(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common, spec: JobSpec): Promise<void> {
+/** The whole reply of a structured turn, once validated: its text, thinking and tool calls in one piece. */
+async function actionPiece(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common, spec: JobSpec, ask: ActionAsk): Promise<{ piece: JsonObject; result: JobResult }> {
+  const reply = await runActionTurn(ctx, { ...spec, think: c.think }, ask, ex);
+  const text = reply.result.text;
+  const p = piece(kind, c.think ? splitThinking(text) : { thinking: '', content: text });
+  if (kind === 'chat' && reply.toolCalls.length > 0) (p.message as JsonObject).tool_calls = ollamaToolCalls(reply.toolCalls);
+  return { piece: p, result: reply.result };
+}
+
+async function answerJob(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common, spec: JobSpec, ask?: ActionAsk): Promise<void> {
   const release = ctx.model.use(c.keepAlive);
   const out = c.stream ? new NdjsonStream(ex.res) : null;
   const splitter = out && c.think ? new ThinkSplitter() : null;
@@ -100,14 +113,22 @@ async function answerJob(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common, s
     if (out && (text.content || text.thinking)) out.write({ ...head(), ...piece(kind, text), done: false });
   };
   try {
-    const result = await runJob(ctx, { ...spec, think: c.think }, ex, (delta) =>
-      emit(splitter ? splitter.push(delta) : { thinking: '', content: delta }),
-    );
-    if (splitter) emit(splitter.flush());
-    const body: SplitText = c.think ? splitThinking(result.text) : { thinking: '', content: result.text };
+    let result: JobResult;
+    let whole: JsonObject;
+    if (ask) {
+      // Held back until validated; a stream then gets it as one chunk before the final one, as Ollama streams tool calls.
+      ({ piece: whole, result } = await actionPiece(ctx, ex, kind, c, spec, ask));
+      out?.write({ ...head(), ...whole, done: false });
+    } else {
+      result = await runJob(ctx, { ...spec, think: c.think }, ex, (delta) =>
+        emit(splitter ? splitter.push(delta) : { thinking: '', content: delta }),
+      );
+      if (splitter) emit(splitter.flush());
+      whole = piece(kind, c.think ? splitThinking(result.text) : { thinking: '', content: result.text });
+    }
     const final = {
       ...head(),
-      ...piece(kind, out ? { thinking: '', content: '' } : body),
+      ...(out ? piece(kind, { thinking: '', content: '' }) : whole),
       done: true,
       done_reason: ollamaDoneReason(result.stats.doneReason),
       ...ollamaMetrics(result.stats, performance.now() - ex.startedAt),
@@ -129,7 +150,8 @@ async function answerJob(ctx: ApiContext, ex: Exchange, kind: Kind, c: Common, s
 
 export async function generate(ctx: ApiContext, ex: Exchange): Promise<void> {
   const body = await readJsonBody(ex.req, ctx.bodyLimit);
-  const c = readCommon(ctx, body, ['suffix', 'format', 'context']);
+  const c = readCommon(ctx, body, ['suffix', 'context']);
+  const format = readOllamaFormat(body);
   const rawImages = await withImages(async () => ollamaImages(body.images, 'images'));
   const prompt = optString(body, 'prompt') ?? '';
   const system = optString(body, 'system');
@@ -139,15 +161,18 @@ export async function generate(ctx: ApiContext, ex: Exchange): Promise<void> {
   if (system !== undefined) spec.system = system;
   if (maxTokens !== undefined) spec.maxTokens = maxTokens;
   if (rawImages.length > 0) spec.images = await withImages(() => prepareForRuntime(ctx.runner.info(), rawImages));
-  return answerJob(ctx, ex, 'generate', c, spec);
+  return answerJob(ctx, ex, 'generate', c, spec, actionAsk(undefined, undefined, format));
 }
 
 export async function chat(ctx: ApiContext, ex: Exchange): Promise<void> {
   const body = await readJsonBody(ex.req, ctx.bodyLimit);
-  const c = readCommon(ctx, body, ['tools', 'format']);
+  const c = readCommon(ctx, body, []);
+  const tools = readTools(body);
+  const format = readOllamaFormat(body);
+  checkToolsWithFormat(tools, format, 'format');
   const rawImages: ImageInput[][] = [];
   const messages = body.messages === undefined || body.messages === null ? [] : readMessages(body.messages, false, rawImages);
   const { sampling, maxTokens } = mapOllamaOptions(body);
   if (messages.length === 0) return answerLoad(ctx, ex, 'chat', c);
-  return answerJob(ctx, ex, 'chat', c, transcriptSpec(await withImages(() => attachImages(ctx.runner.info(), messages, rawImages)), sampling, maxTokens));
+  return answerJob(ctx, ex, 'chat', c, transcriptSpec(await withImages(() => attachImages(ctx.runner.info(), messages, rawImages)), sampling, maxTokens), actionAsk(tools, undefined, format));
 }

@@ -2,8 +2,9 @@
  * Strict readers for JSON request fields. Every rejection is a 400 whose sentence names the
  * field and what was wrong with it, so a robot builder can fix the flow without reading code.
  */
-import type { ChatMessage } from '../runtime/types';
+import { addToolParts } from '../client-tools/messages';
 import { isAx650Error } from '../errors';
+import type { ChatMessage } from '../runtime/types';
 import { ollamaImages, openAiImagePart } from '../vision/api-images';
 import type { ImageInput } from '../vision/source';
 import { HttpError } from './http-io';
@@ -79,6 +80,7 @@ const ROLES: Record<string, ChatMessage['role']> = {
   developer: 'system',
   user: 'user',
   assistant: 'assistant',
+  tool: 'tool',
 };
 
 /** A BAD_INPUT from lib/vision as the 400 it is. */
@@ -112,7 +114,8 @@ function readContent(value: unknown, field: string, images: ImageInput[]): strin
 
 /**
  * Reads a chat transcript. Roles are lower-cased as Ollama does; `developer` is OpenAI's new
- * name for `system`. Tool turns and images are refused: the runtime has neither.
+ * name for `system`. Assistant turns may carry `tool_calls` and `tool` turns their results (the
+ * client runs the tools); images are collected into `images` for the handler to prepare.
  */
 export function readMessages(value: unknown, allowContentParts: boolean, images: ImageInput[][] = []): ChatMessage[] {
   if (!Array.isArray(value)) throw badType('messages', 'an array of {role, content} objects', value);
@@ -122,25 +125,36 @@ export function readMessages(value: unknown, allowContentParts: boolean, images:
     if (typeof m.role !== 'string') throw badType(`${field}.role`, 'a string', m.role);
     const role = ROLES[m.role.toLowerCase()];
     if (!role) {
-      throw new HttpError(400, `"${field}.role" must be "system", "user" or "assistant", not "${m.role}"`);
+      throw new HttpError(400, `"${field}.role" must be "system", "user", "assistant" or "tool", not "${m.role}"`);
     }
     if (!allowContentParts && m.content !== undefined && m.content !== null && typeof m.content !== 'string') {
       throw badType(`${field}.content`, 'a string', m.content);
     }
     // Images (Ollama `images`, OpenAI image parts) are collected per message and prepared by the handler (lib/vision/api-images.ts).
     const own: ImageInput[] = allowContentParts ? [] : asHttp(() => ollamaImages(m.images, `${field}.images`));
-    const content = readContent(m.content, `${field}.content`, own);
+    const message: ChatMessage = { role, content: readContent(m.content, `${field}.content`, own) };
     images[i] = own;
-    return { role, content };
+    return asHttp(() => addToolParts(m, i, field, message));
   });
 }
 
-/** The prompt of a transcript is its last message, which must be a non-empty user turn. */
+/**
+ * The prompt of a transcript is its last user turn, which must be non-empty. The transcript ends
+ * with it, or (a client that ran the tools) with the results of the last assistant turn's calls.
+ */
 export function lastUserPrompt(messages: readonly ChatMessage[]): string {
-  const last = messages[messages.length - 1];
-  if (!last || last.role !== 'user') {
-    throw new HttpError(400, 'the last message must have the role "user": it is the prompt the model answers');
+  let end = messages.length - 1;
+  while (end >= 0 && messages[end]?.role === 'tool') end--;
+  const last = messages[end];
+  const toolResults = end < messages.length - 1;
+  if (toolResults && !last?.toolCalls) {
+    throw new HttpError(400, 'a "tool" message must follow the assistant message whose "tool_calls" it answers');
   }
-  if (last.content.trim() === '') throw new HttpError(400, 'the last user message is empty: there is nothing to answer');
-  return last.content;
+  if (!toolResults && (!last || last.role !== 'user')) {
+    throw new HttpError(400, 'the last message must have the role "user" (or "tool" after the assistant\'s tool calls): it is the prompt the model answers');
+  }
+  const user = [...messages.slice(0, end + 1)].reverse().find((m) => m.role === 'user');
+  if (!user) throw new HttpError(400, 'the messages hold no "user" turn: there is nothing to answer');
+  if (user.content.trim() === '') throw new HttpError(400, 'the last user message is empty: there is nothing to answer');
+  return user.content;
 }

@@ -47,9 +47,11 @@ export function planFor(req: JobRequest, ctx: Pick<PrepContext, 'conversations' 
     const sys = req.messages.find((m) => m.role === 'system');
     const rest = req.messages.filter((m) => m.role !== 'system');
     const last = rest[rest.length - 1];
-    const prompt = last && last.role === 'user' ? last.content : req.prompt;
-    const history = keepImageBudget(normalizeHistory(last && last.role === 'user' ? rest.slice(0, -1) : rest));
-    const images = last && last.role === 'user' && last.images ? last.images : (req.images ?? []);
+    // A transcript that ends with tool results continues the assistant's turn: no new user prompt.
+    const endsUser = last !== undefined && last.role === 'user';
+    const prompt = endsUser ? last.content : last && last.role === 'tool' ? '' : req.prompt;
+    const history = keepImageBudget(normalizeHistory(endsUser ? rest.slice(0, -1) : rest));
+    const images = endsUser && last.images ? last.images : (req.images ?? []);
     return { prompt, system: sys?.content ?? req.system ?? ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true, stored: null, images };
   }
   if (req.conversation) {

@@ -175,7 +175,9 @@ export function normalizeHistory(messages: readonly ChatMessage[]): ChatMessage[
   for (const m of messages) {
     if (m.role === 'system') continue;
     const last = out[out.length - 1];
-    if (last && last.role === m.role) {
+    // Tool turns keep their calls and ids, one message each (the runtime's tool template needs them).
+    if (m.role === 'tool' || m.toolCalls || (last && (last.role === 'tool' || last.toolCalls))) out.push({ ...m });
+    else if (last && last.role === m.role) {
       last.content = `${last.content}\n\n${m.content}`;
       if (m.images) last.images = [...(last.images ?? []), ...m.images];
     } else out.push({ role: m.role, content: m.content, ...(m.images ? { images: [...m.images] } : {}) });

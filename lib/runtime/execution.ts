@@ -59,6 +59,8 @@ export class JobExecution {
   private heldTokens: number | undefined;
   /** The max_tokens sent to a runtime that honours it. */
   private sentMaxTokens: number | undefined;
+  /** The tool calls of the last turn (only when the job offered tools). */
+  private toolCalls: TurnOutcome['toolCalls'];
 
   constructor(private readonly job: Job, private readonly ctx: ExecutionContext) {}
 
@@ -204,13 +206,19 @@ export class JobExecution {
     const sampling = { ...ctx.sampling, ...stripUndefined(req.sampling ?? {}) };
     const turn: Parameters<RuntimeClient['generate']>[0] = { prompt: plan.prompt, system: plan.system, history: plan.history ?? [], sampling, think: req.think === true };
     if (plan.images.length > 0) turn.images = plan.images;
+    if (req.tools && req.tools.length > 0) {
+      turn.tools = req.tools;
+      if (req.toolChoice !== undefined) turn.toolChoice = req.toolChoice;
+    }
     if (ctx.client.capabilities.maxTokens) turn.maxTokens = this.sentMaxTokens = req.maxTokens ?? ctx.replyBudget(plan.contextTokens);
     // The stats joiner counts only generates the runtime accepted, in order (lib/runtime/stats-joiner.ts).
     const onAccepted = () => {
       this.accepted = true;
       ctx.beginGenerate(this.job.id);
     };
-    return ctx.client.generate(turn, { onDelta, onAccepted, signal: this.ctl.signal, wedgeMs: ctx.wedgeMs });
+    const outcome = await ctx.client.generate(turn, { onDelta, onAccepted, signal: this.ctl.signal, wedgeMs: ctx.wedgeMs });
+    this.toolCalls = outcome.toolCalls;
+    return outcome;
   }
 
   private afterTurn(plan: Plan, raw: string): void {
@@ -257,7 +265,7 @@ export class JobExecution {
     this.heldTokens = rt.precomputeLen;
     if (rt.runtimeTtftMs !== undefined) stats.runtimeTtftMs = rt.runtimeTtftMs;
     if (rt.runtimeTokensPerSecond !== undefined) stats.runtimeTokensPerSecond = rt.runtimeTokensPerSecond;
-    return { text, stats };
+    return this.toolCalls && this.toolCalls.length > 0 ? { text, stats, toolCalls: this.toolCalls } : { text, stats };
   }
 
   private finishTimers(timers: NodeJS.Timeout[], idle: NodeJS.Timeout | undefined): void {

@@ -15,7 +15,7 @@ import { addJpegColours, type MediaInfo } from './media';
 import { MessagesError, parseMessages, type Turn } from './messages';
 import { lastUserText, replyIds } from './reply';
 import { outputMaxTokens, resolveSampling, type ChatRequest } from './request';
-import { parseToolCall, toolsActive, type ToolCall } from './tools';
+import { parseToolCall, scriptedText, toolsOn, type ToolCall } from './tools';
 
 export const EMPTY_REPLY_MESSAGE = '模型运行失败，请重新尝试。';
 
@@ -63,11 +63,12 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
     provider.push({ kind: 'error', code, message });
     provider.end();
   };
-  const tools = toolsActive(req, d.knobs);
+  const tools = toolsOn(req, d.knobs) ? true : undefined;
+  const scripted = scriptedText(req, d.knobs);
   let turns: Turn[];
   try {
     // PR56 builds (the tool knob) accept tool results and assistant tool_calls turns.
-    turns = parseMessages(req.messages, d.knobs.toolCall);
+    turns = parseMessages(req.messages, d.knobs.toolCall ?? d.knobs.toolScript);
     if (turns.length === 0) throw new MessagesError('messages is empty');
   } catch (e) {
     if (!(e instanceof MessagesError)) throw e;
@@ -92,7 +93,7 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const fault = d.knobs.sim.faultPrompt;
   // AX650_SIM_FAULT_PROMPT narrows the generate-time faults to the turns that ask with it.
   const faulty = fault === undefined || lastUserText(turns).includes(fault);
-  const reply = replyIds({ promptText, turns, thinking, greedy: sampling.mode === 'greedy', toolCall: tools }, d.knobs.sim, (t) => d.tokenizer.encode(t));
+  const reply = replyIds({ promptText, turns, thinking, greedy: sampling.mode === 'greedy', scripted }, d.knobs.sim, (t) => d.tokenizer.encode(t));
 
   if (req.stream) {
     let streamedAny = false;

@@ -4,6 +4,7 @@
  * the real binary takes nothing but `serve <dir> [--port N]`.
  */
 import { readSimConfig, type SimConfig } from '../env';
+import type { ToolScriptItem } from './tools';
 
 export type MemGuardFault = 'preflight' | 'midload';
 
@@ -19,6 +20,10 @@ export interface AxllmKnobs {
   memGuard: MemGuardFault | undefined;
   /** A scripted tool call `{"name":…,"arguments":{…}}` the model answers with when the request has tools (PR56). */
   toolCall: { name: string; arguments: unknown } | undefined;
+  /** AX650_SIM_TOOL_SCRIPT: the n-th request with tools is answered by element n (calls, raw text or a plain answer). */
+  toolScript: ToolScriptItem[] | undefined;
+  /** AX650_SIM_REPLY_SCRIPT: the n-th request (not taken by the tool script) is answered with string n. */
+  replyScript: string[] | undefined;
   /** PR66 (merged 2026-07-08): SIGTERM, SIGHUP and SIGQUIT take SIGINT's graceful path. Off: only SIGINT is handled. */
   pr66Signals: boolean;
   /** AXLLM_DEVICES: overrides config.json `devices`. */
@@ -40,6 +45,28 @@ function parseToolCall(raw: string | undefined): AxllmKnobs['toolCall'] {
   }
   const v = value as { name: string; arguments?: unknown };
   return { name: v.name, arguments: v.arguments ?? {} };
+}
+
+function parseScript<T>(name: string, raw: string | undefined, check: (v: unknown) => v is T, shape: string): T[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error(`${name} must be a JSON array, got ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+  if (!Array.isArray(value)) throw new Error(`${name} must be a JSON array, got ${JSON.stringify(raw.slice(0, 80))}`);
+  value.forEach((v, i) => {
+    if (!check(v)) throw new Error(`${name}[${i}] must be ${shape}, got ${JSON.stringify(v)}`);
+  });
+  return value as T[];
+}
+
+function isToolScriptItem(v: unknown): v is ToolScriptItem {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  if (Array.isArray(o['calls'])) return o['calls'].every((c) => typeof c === 'object' && c !== null && typeof (c as { name?: unknown }).name === 'string');
+  return typeof o['raw'] === 'string' || typeof o['text'] === 'string';
 }
 
 /** AXLLM_DEVICES=0,1; unparsable items are dropped and an empty result falls back to config.json [cfg]. */
@@ -65,6 +92,8 @@ export function readAxllmKnobs(env: NodeJS.ProcessEnv): AxllmKnobs {
     slotWaitMs: wait,
     memGuard: memGuard === 'preflight' || memGuard === 'midload' ? memGuard : undefined,
     toolCall: parseToolCall(env['AX650_SIM_TOOL_CALL']),
+    toolScript: parseScript('AX650_SIM_TOOL_SCRIPT', env['AX650_SIM_TOOL_SCRIPT'], isToolScriptItem, '{"calls":[{"name","arguments"}]}, {"raw"} or {"text"}'),
+    replyScript: parseScript('AX650_SIM_REPLY_SCRIPT', env['AX650_SIM_REPLY_SCRIPT'], (v): v is string => typeof v === 'string', 'a string'),
     pr66Signals: env['AX650_SIM_PR66'] === '1',
     devices: parseAxllmDevices(env['AXLLM_DEVICES']),
     logFile: env['AXLLM_LOG_FILE'] || undefined,

@@ -17,7 +17,8 @@ export interface ReplyPlan {
   turns: Turn[];
   thinking: ThinkingMode;
   greedy: boolean;
-  toolCall: { name: string; arguments: unknown } | undefined;
+  /** Scripted answer text (tool calls or a scripted reply), replacing the corpus answer. */
+  scripted: string | undefined;
 }
 
 export function lastUserText(turns: Turn[]): string {
@@ -30,7 +31,7 @@ export function replyText(plan: ReplyPlan, sim: SimConfig): string {
   let answer = pickReply(key, sim.seed).slice(THINK_BLOCK.length);
   const media = plan.turns.flatMap((t) => t.media);
   if (media.length > 0) answer = `${media.map(describeForReply).join(' ')} ${answer}`;
-  if (plan.toolCall) answer = `<tool_call>\n${JSON.stringify({ name: plan.toolCall.name, arguments: plan.toolCall.arguments })}\n</tool_call>`;
+  if (plan.scripted !== undefined) answer = plan.scripted;
   if (plan.thinking === 'no_think') return answer;
   const said = lastUserText(plan.turns).replace(/\s+/g, ' ').slice(0, 40);
   return `<think>\nThe user wrote "${said}". A short, direct answer is best.\n</think>\n\n${answer}`;
@@ -38,5 +39,5 @@ export function replyText(plan: ReplyPlan, sim: SimConfig): string {
 
 /** The reply as Qwen3 token ids (AX650_SIM_REPLY / AX650_SIM_REPLY_TOKENS apply). */
 export function replyIds(plan: ReplyPlan, sim: SimConfig, encode: (text: string) => number[]): number[] {
-  return replyTokenIds(plan.promptText, { seed: sim.seed, fixed: sim.reply ?? replyText(plan, sim), tokens: sim.replyTokens }, encode);
+  return replyTokenIds(plan.promptText, { seed: sim.seed, fixed: plan.scripted !== undefined ? replyText(plan, sim) : (sim.reply ?? replyText(plan, sim)), tokens: sim.replyTokens }, encode);
 }

@@ -16,14 +16,44 @@ export interface ToolScript {
   arguments: unknown;
 }
 
-export function toolsActive(req: ChatRequest, knobs: AxllmKnobs): ToolScript | undefined {
-  const script = knobs.toolCall;
-  if (script === undefined || req.tools === undefined || req.tools.length === 0 || req.toolChoice === 'none') return undefined;
-  const choice = req.toolChoice;
-  if (isObject(choice) && isObject(choice['function']) && typeof choice['function']['name'] === 'string') {
-    return { name: choice['function']['name'], arguments: script.arguments };
+/** One element of AX650_SIM_TOOL_SCRIPT (tools-knobs.md). */
+export type ToolScriptItem = { calls: ToolScript[] } | { raw: string } | { text: string };
+
+/** Qwen3's exact rendering of calls: `<tool_call>\n{"name": "move", "arguments": {"x": 1}}\n</tool_call>`, one per line. */
+export function qwen3ToolCalls(calls: readonly ToolScript[]): string {
+  return calls.map((c) => `<tool_call>\n{"name": ${JSON.stringify(c.name)}, "arguments": ${qwen3Json(c.arguments ?? {})}}\n</tool_call>`).join('\n');
+}
+
+/** JSON with Python's json.dumps spacing (`", "` and `": "`), as Qwen3's template prints it. */
+function qwen3Json(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(qwen3Json).join(', ')}]`;
+  if (typeof v === 'object' && v !== null) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${qwen3Json(x)}`).join(', ')}}`;
+  return JSON.stringify(v);
+}
+
+let toolRequests = 0;
+let replyRequests = 0;
+
+/** The build understands tools (PR56: either tool knob set) and this request offers them. */
+export function toolsOn(req: ChatRequest, knobs: AxllmKnobs): boolean {
+  if (knobs.toolCall === undefined && knobs.toolScript === undefined) return false;
+  return req.tools !== undefined && req.tools.length > 0 && req.toolChoice !== 'none';
+}
+
+/** The scripted text of this request (AX650_SIM_TOOL_SCRIPT / _TOOL_CALL / _REPLY_SCRIPT), or undefined for an ordinary reply. */
+export function scriptedText(req: ChatRequest, knobs: AxllmKnobs): string | undefined {
+  if (toolsOn(req, knobs)) {
+    if (knobs.toolScript !== undefined) {
+      const item = knobs.toolScript[toolRequests++];
+      if (item !== undefined) return 'calls' in item ? qwen3ToolCalls(item.calls) : 'raw' in item ? item.raw : item.text;
+    } else if (knobs.toolCall !== undefined) {
+      const choice = req.toolChoice;
+      const name = isObject(choice) && isObject(choice['function']) && typeof choice['function']['name'] === 'string' ? choice['function']['name'] : knobs.toolCall.name;
+      return qwen3ToolCalls([{ name, arguments: knobs.toolCall.arguments }]);
+    }
   }
-  return script;
+  if (knobs.replyScript !== undefined) return knobs.replyScript[replyRequests++];
+  return undefined;
 }
 
 export function parseToolCall(text: string): ToolCall[] | undefined {

@@ -31,7 +31,7 @@ const CASES: Case[] = [
   { name: 'message content is a number', path: '/api/chat', body: { model: 'qwen3-ax650', messages: user(42) }, status: 400, error: '"messages[0].content" must be a string, not a number' },
   { name: 'message role missing', path: '/api/chat', body: { model: 'qwen3-ax650', messages: [{ content: 'hi' }] }, status: 400, error: '"messages[0].role" must be a string, not undefined' },
   { name: 'empty prompt in chat', path: '/api/chat', body: { model: 'qwen3-ax650', messages: user('   ') }, status: 400, error: 'the last user message is empty: there is nothing to answer' },
-  { name: 'chat ends with the assistant', path: '/api/chat', body: { model: 'qwen3-ax650', messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] }, status: 400, error: 'the last message must have the role "user": it is the prompt the model answers' },
+  { name: 'chat ends with the assistant', path: '/api/chat', body: { model: 'qwen3-ax650', messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] }, status: 400, error: 'the last message must have the role "user" (or "tool" after the assistant\'s tool calls): it is the prompt the model answers' },
   { name: 'temperature out of range', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', options: { temperature: 7 } }, status: 400, error: '"options.temperature" must be at most 2, not 7' },
   { name: 'repeat_penalty the runtime refuses', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', options: { repeat_penalty: 9 } }, status: 400, error: /repetition_penalty must be between 0\.5 and 2, got 9/ },
   { name: 'prompt over the character limit', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'x'.repeat(70_000), stream: false }, status: 400, error: /65536 characters/ },
@@ -49,11 +49,11 @@ const CASES: Case[] = [
     error: { message: "'messages' is a required property", type: 'invalid_request_error', param: null, code: null },
   },
   {
-    name: 'openai: tools',
+    name: 'openai: a tool without a name',
     path: '/v1/chat/completions',
-    body: { model: 'qwen3-ax650', messages: user('x'), tools: [{ type: 'function', function: { name: 'f' } }] },
+    body: { model: 'qwen3-ax650', messages: user('x'), tools: [{ type: 'function', function: { description: 'f' } }] },
     status: 400,
-    error: { message: 'model \'qwen3-ax650\' does not support "tools" on the AX650 runtime', type: 'invalid_request_error', param: null, code: null },
+    error: { message: '"tools[0].function.name" must be 1–64 letters, digits, "_" or "-", not undefined', type: 'invalid_request_error', param: null, code: null },
   },
 ];
 

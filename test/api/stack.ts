@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { RuntimeKind } from '../../lib/client/runtime-client';
 import type { Runtime } from '../../lib/runtime/runtime';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../lib/ollama/server';
 import { startSimRuntime } from '../../bench/lib/sim-runtime';
@@ -35,12 +36,14 @@ export interface SimLogLine {
 export interface StackOptions {
   simEnv?: Record<string, string>;
   server?: Omit<ApiServerOptions, 'runner'>;
+  /** The simulated runtime's kind; default the 2025 runtime. */
+  kind?: RuntimeKind;
 }
 
 export async function startRealStack(opts: StackOptions = {}): Promise<RealStack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-api-'));
   const simLog = path.join(dir, 'sim.log');
-  const sim = await startSimRuntime({ AX650_SIM_TOKENS_PER_SEC: '200', AX650_SIM_LOG: simLog, ...opts.simEnv }).catch(async (e: unknown) => {
+  const sim = await startSimRuntime({ AX650_SIM_TOKENS_PER_SEC: '200', AX650_SIM_LOG: simLog, ...opts.simEnv }, opts.kind).catch(async (e: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw e;
   });

@@ -16,6 +16,7 @@ import type {
   RuntimeEventMap,
   RuntimeInfo,
   RuntimeState,
+  ToolCall,
 } from '../../lib/runtime/types';
 
 export interface FakeRunnerOptions {
@@ -26,6 +27,8 @@ export interface FakeRunnerOptions {
   /** The reply text for a request. Default: a fixed sentence that echoes the prompt's length. */
   reply?: (req: JobRequest) => string;
   modelName?: string;
+  /** The tool calls a request with `tools` ends with (their markup is never in the text, as with the real clients). */
+  toolCalls?: (req: JobRequest) => ToolCall[] | undefined;
   /** Fault injection: every job fails with RUNTIME_CRASHED (carrying the partial result) after this many deltas. */
   crashAfterTokens?: number;
 }
@@ -49,6 +52,7 @@ class FakeJob extends EventEmitter<JobEventMap> implements JobHandle {
   firstDeltaAt: number | null = null;
   text = '';
   tokens = 0;
+  toolCalls: ToolCall[] | undefined;
   timer: NodeJS.Timeout | null = null;
   private resolveResult!: (r: JobResult) => void;
   private rejectResult!: (e: Ax650Error) => void;
@@ -85,7 +89,9 @@ class FakeJob extends EventEmitter<JobEventMap> implements JobHandle {
   snapshot(doneReason: DoneReason, promptTokens: number): JobResult {
     const now = Date.now();
     const decodeMs = this.firstDeltaAt === null ? 0 : now - this.firstDeltaAt;
+    const calls = this.toolCalls && doneReason === 'stop' ? { toolCalls: this.toolCalls } : {};
     return {
+      ...calls,
       text: this.text,
       stats: {
         promptTokens,
@@ -129,6 +135,7 @@ export class FakeRunner extends EventEmitter<RuntimeEventMap> implements JobRunn
   private readonly reply: (req: JobRequest) => string;
   private readonly modelName: string;
   private readonly crashAfterTokens: number | undefined;
+  private readonly toolCalls: FakeRunnerOptions['toolCalls'];
   private readonly startedAt = Date.now();
   private lastTokensPerSecond: number | null = null;
   private lastTtftMs: number | null = null;
@@ -140,6 +147,7 @@ export class FakeRunner extends EventEmitter<RuntimeEventMap> implements JobRunn
     this.reply = opts.reply ?? ((req) => `This is a simulated reply to a prompt of ${req.prompt.length} characters.`);
     this.modelName = opts.modelName ?? 'qwen3-ax650';
     this.crashAfterTokens = opts.crashAfterTokens;
+    this.toolCalls = opts.toolCalls;
   }
 
   get running(): boolean {
@@ -240,6 +248,7 @@ export class FakeRunner extends EventEmitter<RuntimeEventMap> implements JobRunn
     this.ran.push(job.request);
     this.emit('state', 'busy', this.info());
     job.emit('started');
+    if (job.request.tools && job.request.tools.length > 0) job.toolCalls = this.toolCalls?.(job.request);
     const pieces = splitIntoTokens(this.reply(job.request));
     const limit = job.request.maxTokens;
     const step = (): void => {

@@ -1,0 +1,126 @@
+/**
+ * The tool loop: the model's turn may call tools → each call's arguments are checked against its
+ * tool's schema (one repair round for invalid ones, then TOOL_ARGS_INVALID; an unknown tool is
+ * TOOL_UNKNOWN) → the calls run, each within the tool timeout (TOOL_TIMEOUT) → their results go back
+ * as `tool` messages → the model continues. After `maxRounds` tool rounds the model must answer
+ * (tool_choice "none"). Each model turn is one job through the Runtime's queue, so the NPU is free
+ * while the tools run.
+ */
+import { Ax650Error } from '../errors';
+import type { ChatMessage, JobRequest, JobResult, JobRunner, JobStats, ToolCall, ToolChoice, ToolSpec } from '../runtime/types';
+import { checkCalls } from './tool-calls';
+import { renderToolCall } from './tool-markup';
+import { followUp, runTurn, sumStats, transcriptOf, type DeltaSink } from './run-turn';
+
+export interface ToolLoopOptions {
+  tools: ToolSpec[];
+  toolChoice?: ToolChoice;
+  /** Tool rounds before the model must answer. Default 4. */
+  maxRounds?: number;
+  /** Per call, ms. Default 30000. */
+  toolTimeoutMs?: number;
+  /** Repair rounds for invalid arguments. Default 1. */
+  repairRounds?: number;
+  /** Whether the loop can run this tool itself; a call of any other tool ends the loop with `calls`. Default: all. */
+  canRun?(name: string): boolean;
+  /** Runs one validated call; its value (or text) is the tool's result. The signal aborts at the timeout. */
+  runTool?(call: ToolCall, signal: AbortSignal): Promise<unknown>;
+  onDelta?: DeltaSink;
+  /** Each validated call, as it is about to run. */
+  onToolCall?(call: ToolCall): void;
+}
+
+export interface ExecutedCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+  result: unknown;
+  ms: number;
+}
+
+export interface ToolLoopStats extends JobStats {
+  /** The calls that ran, in order. */
+  toolCalls: ExecutedCall[];
+  /** Model turns that called tools. */
+  rounds: number;
+  /** Repair rounds used for invalid arguments. */
+  repairs: number;
+}
+
+export type ToolLoopOutcome =
+  /** The model answered: `text` is the final answer. */
+  | { kind: 'final'; text: string; result: JobResult; stats: ToolLoopStats; messages: ChatMessage[] }
+  /** The model called tools the loop cannot run: they are handed to the caller. */
+  | { kind: 'calls'; text: string; calls: ToolCall[]; result: JobResult; stats: ToolLoopStats; messages: ChatMessage[] };
+
+export async function runToolLoop(runner: JobRunner, request: JobRequest, opts: ToolLoopOptions): Promise<ToolLoopOutcome> {
+  const maxRounds = opts.maxRounds ?? 4;
+  const repairRounds = opts.repairRounds ?? 1;
+  const messages = transcriptOf(request);
+  const results: JobResult[] = [];
+  const executed: ExecutedCall[] = [];
+  let rounds = 0;
+  let repairs = 0;
+  let repairsThisRound = 0;
+  let req: JobRequest = { ...request, tools: opts.tools, toolChoice: opts.toolChoice ?? 'auto' };
+  const stats = (): ToolLoopStats => ({ ...sumStats(results), toolCalls: executed, rounds, repairs });
+  for (;;) {
+    const result = await runTurn(runner, req, opts.onDelta);
+    results.push(result);
+    const calls = req.toolChoice === 'none' ? [] : (result.toolCalls ?? []);
+    if (calls.length === 0) return { kind: 'final', text: result.text, result: { ...result, stats: stats() }, stats: stats(), messages: [...messages, { role: 'assistant', content: result.text }] };
+    const problems = checkCalls(calls, opts.tools);
+    if (problems.length > 0) {
+      const what = problems.map((p) => p.message).join('; ');
+      if (repairsThisRound >= repairRounds) {
+        throw new Ax650Error('TOOL_ARGS_INVALID', `The model's tool call is still invalid after ${repairsThisRound} repair round${repairsThisRound === 1 ? '' : 's'}: ${what}.`, {
+          params: { name: problems[0]!.call.name, reason: what, raw: problems[0]!.call.raw },
+        });
+      }
+      repairsThisRound++;
+      repairs++;
+      messages.push(
+        { role: 'assistant', content: [result.text, ...calls.map(renderToolCall)].filter((s) => s !== '').join('\n') },
+        { role: 'user', content: `Your tool call was invalid: ${what}. Call the tool again with arguments that match its JSON Schema.` },
+      );
+      req = { ...followUp(request, copy(messages)), tools: opts.tools, toolChoice: req.toolChoice ?? 'auto' };
+      continue;
+    }
+    repairsThisRound = 0;
+    if (!opts.runTool || calls.some((c) => opts.canRun && !opts.canRun(c.name))) {
+      return { kind: 'calls', text: result.text, calls, result: { ...result, stats: stats() }, stats: stats(), messages: [...messages, { role: 'assistant', content: result.text, toolCalls: calls }] };
+    }
+    rounds++;
+    messages.push({ role: 'assistant', content: result.text, toolCalls: calls });
+    for (const call of calls) {
+      opts.onToolCall?.(call);
+      const t0 = Date.now();
+      const value = await withTimeout(opts.runTool, call, opts.toolTimeoutMs ?? 30_000);
+      executed.push({ id: call.id, name: call.name, arguments: call.arguments ?? {}, result: value, ms: Date.now() - t0 });
+      messages.push({ role: 'tool', content: typeof value === 'string' ? value : JSON.stringify(value ?? null), toolCallId: call.id, toolName: call.name });
+    }
+    // After the first round a "required" choice would loop for ever; after the last the model must answer.
+    const choice: ToolChoice = rounds >= maxRounds ? 'none' : opts.toolChoice === 'required' || typeof opts.toolChoice === 'object' ? 'auto' : (opts.toolChoice ?? 'auto');
+    req = { ...followUp(request, copy(messages)), tools: opts.tools, toolChoice: choice };
+  }
+}
+
+function copy(messages: ChatMessage[]): ChatMessage[] {
+  return messages.map((m) => ({ ...m }));
+}
+
+async function withTimeout(run: NonNullable<ToolLoopOptions['runTool']>, call: ToolCall, ms: number): Promise<unknown> {
+  const ctl = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ctl.abort();
+      reject(new Ax650Error('TOOL_TIMEOUT', `The tool "${call.name}" did not return a result within ${ms} ms; check that its branch ends in an ax650-tool-result node.`, { params: { name: call.name, ms } }));
+    }, ms);
+  });
+  try {
+    return await Promise.race([run(call, ctl.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The ax650-api node in real Node-RED, on the simulated runtime of the kind under test, doing one
+ * tool round trip with the openai client: the scripted model (AX650_SIM_TOOL_SCRIPT) calls move with
+ * Qwen3's `<tool_call>` markup, the client gets `tool_calls` with finish_reason `tool_calls`, runs the
+ * tool, sends the result as a `tool` message and gets the final answer, with no tool markup anywhere.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import type { Runtime } from '../../lib/runtime/runtime';
+import { simulatorTestEnv } from '../../simulator/env';
+import { createKindModelDir, TEST_KIND } from '../helpers/kind';
+import { freePort, isAlive } from '../helpers/sim';
+import { getHelper, runtimeNode, type FlowNode, type NodeModule } from '../helpers/nr';
+
+const apiNode = (): NodeModule => (require(path.resolve(__dirname, '../../nodes/ax650-api.js')) as { default: NodeModule }).default;
+
+/** The one place this test is skipped: until the 2025 runtime's tool template and parser land. */
+const SKIP = TEST_KIND === 'main-api' ? 'tools on the 2025 runtime: g1tools branch' : false;
+
+const MOVE = {
+  type: 'function' as const,
+  function: { name: 'move', description: 'Move the arm to x (cm).', parameters: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } },
+};
+const FINAL = 'The arm is at x=12.';
+
+describe('ax650-api node: a tool round trip', { skip: SKIP }, () => {
+  const helper = getHelper();
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-api-tools-'));
+    await createKindModelDir(path.join(dir, 'model'));
+    await helper.startServer();
+  });
+  after(async () => {
+    await helper.stopServer();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('openai client: tool_calls, the tool result, the final answer', async () => {
+    const port = await freePort();
+    const script = [{ calls: [{ name: 'move', arguments: { x: 12 } }] }, { text: FINAL }];
+    const flow: FlowNode[] = [
+      { id: 'tab', type: 'tab', label: 'api' },
+      {
+        id: 'rt', type: 'ax650-runtime', mode: 'simulator', modelDir: path.join(dir, 'model'), modelName: 'robot-llm',
+        tokenizerPort: await freePort(), runtimePort: await freePort(), startOn: 'deploy',
+        simEnv: JSON.stringify({ ...simulatorTestEnv, AX650_SIM_TOOL_SCRIPT: JSON.stringify(script) }),
+      },
+      { id: 'api', z: 'tab', type: 'ax650-api', runtime: 'rt', host: '127.0.0.1', port: String(port), modelName: '' },
+    ];
+    await helper.load([runtimeNode(), apiNode()], flow, {});
+    const runtime = (helper.getNode('rt') as unknown as { runtime: Runtime }).runtime;
+    try {
+      await runtime.start();
+      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'none', maxRetries: 0 });
+      const question = { role: 'user' as const, content: 'Move the arm to 12 cm.' };
+      const first = await client.chat.completions.create({ model: 'robot-llm', messages: [question], tools: [MOVE] });
+      const choice = first.choices[0];
+      assert.equal(choice?.finish_reason, 'tool_calls');
+      assert.doesNotMatch(choice?.message.content ?? '', /tool_call/);
+      const call = choice?.message.tool_calls?.[0];
+      assert.ok(call && call.type === 'function');
+      assert.equal(call.function.name, 'move');
+      assert.deepEqual(JSON.parse(call.function.arguments), { x: 12 });
+
+      const stream = await client.chat.completions.create({
+        model: 'robot-llm',
+        tools: [MOVE],
+        stream: true,
+        messages: [question, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: '{"ok":true,"x":12}' }],
+      });
+      let text = '';
+      let finish: string | null = null;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      assert.equal(finish, 'stop');
+      assert.equal(text, FINAL);
+    } finally {
+      const pid = runtime.info().pid;
+      await helper.unload();
+      if (pid !== null) assert.equal(isAlive(pid), false, `runtime pid ${pid} gone after unload`);
+    }
+  });
+});
