@@ -170,13 +170,22 @@ export function qwenCounter(tok: QwenTokenizer): ConversationCounter {
  * user turn and ending with an assistant turn (what the tokenizer's restore takes). Consecutive turns
  * of one role are joined, as a chat client would have sent them in one message.
  */
+function toolFields(m: ChatMessage): ChatMessage {
+  const copy: ChatMessage = { role: m.role, content: m.content };
+  if (m.toolCalls && m.toolCalls.length > 0) copy.toolCalls = m.toolCalls;
+  if (m.toolCallId !== undefined) copy.toolCallId = m.toolCallId;
+  if (m.toolName !== undefined) copy.toolName = m.toolName;
+  return copy;
+}
+
 export function normalizeHistory(messages: readonly ChatMessage[]): ChatMessage[] {
   const out: ChatMessage[] = [];
   for (const m of messages) {
     if (m.role === 'system') continue;
     const last = out[out.length - 1];
-    if (last && last.role === m.role) last.content = `${last.content}\n\n${m.content}`;
-    else out.push({ role: m.role, content: m.content });
+    // Tool rounds stay as they are: an assistant turn's calls, each tool result its own turn.
+    if (last && last.role === m.role && m.role !== 'tool' && !last.toolCalls && !m.toolCalls) last.content = `${last.content}\n\n${m.content}`;
+    else out.push(toolFields(m));
   }
   while (out[0]?.role === 'assistant') out.shift();
   if (out[out.length - 1]?.role === 'user') out.pop();

@@ -84,8 +84,8 @@ export function validateMessages(raw: unknown): ChatMessage[] {
   if (!Array.isArray(raw) || raw.length === 0) throw bad('messages must be a non-empty array of {role, content}.', 'messages');
   return raw.map((m, i) => {
     if (!isRecord(m)) throw bad(`messages[${i}] must be an object {role, content}, got ${describe(m)}.`, `messages[${i}]`);
-    if (m.role !== 'system' && m.role !== 'user' && m.role !== 'assistant') {
-      throw bad(`messages[${i}].role must be "system", "user" or "assistant", got ${describe(m.role)}.`, `messages[${i}].role`);
+    if (m.role !== 'system' && m.role !== 'user' && m.role !== 'assistant' && m.role !== 'tool') {
+      throw bad(`messages[${i}].role must be "system", "user", "assistant" or "tool", got ${describe(m.role)}.`, `messages[${i}].role`);
     }
     return { role: m.role, content: checkText(m.content, `messages[${i}].content`) };
   });

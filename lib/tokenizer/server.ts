@@ -100,7 +100,8 @@ function validateRestore(messages: ChatMessage[]): ChatMessage[] {
     }
   });
   const last = messages[messages.length - 1];
-  if (last && (last.role !== 'assistant' || (last.toolCalls?.length ?? 0) > 0)) {
+  // An assistant turn that called tools may end it: the next encode then carries the results (setNextToolResults).
+  if (last && last.role !== 'assistant') {
     throw new Ax650Error('BAD_INPUT', 'A restored history must end with an assistant turn.');
   }
   return messages.map((m) => {

@@ -19,7 +19,7 @@ export function toolCallMarkup(call: ToolCall): string {
 }
 
 /** json.dumps with Python's default separators, as jinja's `tojson` writes it. */
-function pyJson(value: unknown): string {
+export function pyJson(value: unknown): string {
   if (Array.isArray(value)) return '[' + value.map(pyJson).join(', ') + ']';
   if (typeof value === 'object' && value !== null) {
     return '{' + Object.entries(value).map(([k, v]) => JSON.stringify(k) + ': ' + pyJson(v)).join(', ') + '}';

@@ -99,9 +99,10 @@ describe('tools through the built-in tokenizer', () => {
     assert.deepEqual(reset['token_ids'], ids(SYSTEM_TEXT + USER_TEXT + CALL_TURN_TEXT + RESPONSE_TEXT + '<|im_start|>assistant\nThe arm is at x=1.<|im_end|>\n'));
   });
 
-  it('refuses a restored history that ends waiting for tool results, and tool results that are not tool turns', () => {
+  it('refuses a restored history out of order, and tool results that are not tool turns', () => {
     const call: ChatMessage = { role: 'assistant', content: '', toolCalls: [{ id: 'c', name: 'move', arguments: {}, raw: '{}' }] };
-    assert.throws(() => server.setNextResetHistory([{ role: 'user', content: 'go' }, call], TOOLS), (e: unknown) => isAx650Error(e) && e.code === 'BAD_INPUT' && /end with an assistant turn/.test(e.message));
+    assert.throws(() => server.setNextResetHistory([{ role: 'user', content: 'go' }, call, { role: 'tool', content: 'ok' }], TOOLS), (e: unknown) => isAx650Error(e) && e.code === 'BAD_INPUT' && /end with an assistant turn/.test(e.message));
+    assert.throws(() => server.setNextResetHistory([{ role: 'user', content: 'go' }, { role: 'assistant', content: 'x' }, { role: 'tool', content: 'ok' }, { role: 'assistant', content: 'y' }]), (e: unknown) => isAx650Error(e) && e.code === 'BAD_INPUT');
     assert.throws(() => server.setNextResetHistory([{ role: 'tool', content: 'x' }]), (e: unknown) => isAx650Error(e) && e.code === 'BAD_INPUT');
     assert.throws(() => server.setNextToolResults([{ role: 'user', content: 'x' }]), (e: unknown) => isAx650Error(e) && e.code === 'BAD_INPUT');
   });
