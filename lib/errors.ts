@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'TOOL_ARGS_INVALID',
   'SCHEMA_MISMATCH',
   'VISION_UNSUPPORTED',
+  'TOOLS_UNSUPPORTED',
   'INTERNAL',
 ] as const;
 

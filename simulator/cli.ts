@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     return;
   }
   const local = await localTokenizer.catch(cannotLoad);
-  const llm = new SimLlm({ cfg, log, out, tokenizer: model.tokenizer, encodeLocal: (text) => local.encode(text), requestLog });
+  const llm = new SimLlm({ cfg, log, out, tokenizer: model.tokenizer, encodeLocal: (text) => local.encode(text), decodeLocal: (ids) => local.decode(ids), requestLog });
   const sampling = model.sampling;
   const worker = new Worker(llm, model.tokenizer, out, cfg, requestLog, () => ({ ...sampling }));
   const api = new ApiServer({ worker, llm, sampling, log, requestLog });

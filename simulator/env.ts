@@ -3,6 +3,7 @@
  * does not have comes from the environment (documented in simulator/README.md).
  */
 import { isIP } from 'node:net';
+import { parseReplyScript, parseToolScript, type ToolScriptStep } from './scripted-replies';
 
 export type HangMode = 'load' | 'generate' | 'wedge';
 export type InitFailMode = 'axmodel' | 'post' | 'embed' | 'axcl';
@@ -24,6 +25,9 @@ export interface SimConfig {
   hang: HangMode | undefined;
   /** The generate-time faults (hang, dead card, crash) hit only prompts containing this text; undefined: every prompt. */
   faultPrompt: string | undefined;
+  /** AX650_SIM_TOOL_SCRIPT / AX650_SIM_REPLY_SCRIPT (simulator/scripted-replies.ts). */
+  toolScript: ToolScriptStep[] | undefined;
+  replyScript: string[] | undefined;
   initFail: InitFailMode | undefined;
   deadCard: DeadCardMode | undefined;
   loadStallMs: number;
@@ -108,6 +112,8 @@ export function readSimConfig(env: NodeJS.ProcessEnv): SimConfig {
     crashAfterTokens: optionalInt(env, 'AX650_SIM_CRASH_AFTER_TOKENS'),
     hang: oneOf<HangMode>(env, 'AX650_SIM_HANG', ['load', 'generate', 'wedge'], 'generate'),
     faultPrompt: env['AX650_SIM_FAULT_PROMPT'] || undefined,
+    toolScript: parseToolScript(env['AX650_SIM_TOOL_SCRIPT']),
+    replyScript: parseReplyScript(env['AX650_SIM_REPLY_SCRIPT']),
     initFail: oneOf<InitFailMode>(env, 'AX650_SIM_INIT_FAIL', ['axmodel', 'post', 'embed', 'axcl'], 'axmodel'),
     deadCard: oneOf<DeadCardMode>(env, 'AX650_SIM_DEAD_CARD', ['load', 'generate', 'glued'], 'generate'),
     loadStallMs: optionalInt(env, 'AX650_SIM_LOAD_STALL') ?? 0,

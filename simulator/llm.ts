@@ -7,7 +7,8 @@ import { f2, Cqdm, type Logger } from './alog';
 import type { SimConfig } from './env';
 import { crash, hangForever, printDeadCard, printDeadCardGlued, wedge } from './faults';
 import { KvCache, PREFILL_TOKEN_NUM } from './kv-cache';
-import { replyTokenIds } from './replies';
+import { replyTokenIds, THINK_BLOCK } from './replies';
+import { ScriptedReplies } from './scripted-replies';
 import type { RequestLog } from './request-log';
 import type { StdioBuffer } from './stdout';
 import type { TokenizerClient } from './tokenizer-client';
@@ -20,6 +21,8 @@ export interface LlmDeps {
   out: StdioBuffer;
   tokenizer: TokenizerClient;
   encodeLocal: (text: string) => number[];
+  /** The model folder's tokenizer, ids to text (what the context the runtime holds says). */
+  decodeLocal?: (ids: number[]) => string;
   requestLog: RequestLog;
 }
 
@@ -74,8 +77,18 @@ export class SimLlm {
     if (limit !== undefined && this.generatedTotal > limit) crash();
   }
 
-  /** Run: returns the reply text and how many positions the KV cache now holds. */
-  async run(prompt: string, precomputeLen: number, inputNum: number): Promise<{ reply: string; filled: number }> {
+  private scripted: ScriptedReplies | undefined;
+
+  decodeLocal(ids: number[]): string {
+    return ids.length === 0 || !this.d.decodeLocal ? '' : this.d.decodeLocal(ids);
+  }
+
+  /**
+   * Run: returns the reply text and how many positions the KV cache now holds. `context` is the rendered
+   * context the tokenizer sent (decoded): the tool script answers the turns whose context has the template's
+   * tools block.
+   */
+  async run(prompt: string, precomputeLen: number, inputNum: number, context = ''): Promise<{ reply: string; filled: number }> {
     this.stopRequested = false;
     const { cfg, log, out, tokenizer } = this.d;
     const split = Math.ceil(inputNum / PREFILL_TOKEN_NUM);
@@ -85,7 +98,11 @@ export class SimLlm {
       log.i('Run', 901, `input_num_token:${p === split - 1 ? inputNum - p * PREFILL_TOKEN_NUM : PREFILL_TOKEN_NUM}`);
       await sleep(this.chunkMs);
     }
-    const reply = replyTokenIds(prompt, { seed: cfg.seed, fixed: cfg.reply, tokens: cfg.replyTokens }, this.d.encodeLocal);
+    this.scripted ??= new ScriptedReplies(cfg.toolScript, cfg.replyScript);
+    const script = this.scripted.next(context.includes('<tools>\n') && context.includes('</tools>'));
+    // Qwen3 opens every /no_think reply with its empty think block, scripted ones too.
+    const fixed = script === undefined ? cfg.reply : THINK_BLOCK + script;
+    const reply = replyTokenIds(prompt, { seed: cfg.seed, fixed, tokens: script === undefined ? cfg.replyTokens : undefined }, this.d.encodeLocal);
     const eos = tokenizer.eosId;
     // The first token comes out of the prefill and is cached whether or not a callback is set.
     const tokenIds: number[] = [reply[0] ?? eos];

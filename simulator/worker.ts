@@ -94,7 +94,7 @@ export class Worker {
       this.messages.push(CONTEXT_FULL_MESSAGE);
       return CONTEXT_FULL_MESSAGE;
     }
-    const { reply, filled } = await this.llm.run(prompt, this.precomputeLen, diff.length);
+    const { reply, filled } = await this.llm.run(prompt, this.precomputeLen, diff.length, this.llm.decodeLocal(encoded?.tokenIds ?? []));
     this.lastReply = reply;
     this.precomputeLen = this.llm.kv.get(filled);
     this.running = false;

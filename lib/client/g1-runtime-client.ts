@@ -4,6 +4,7 @@
  * (`GET /api/stop`) that frees the engine before the generate call returns.
  */
 import { G1Client, type G1ClientOptions } from './g1-client';
+import { ToolCallStream } from './tool-call-stream';
 import type { ClientCapabilities, RuntimeClient, RuntimeLimits, TurnHooks, TurnOutcome, TurnRequest } from './runtime-client';
 
 const CAPABILITIES: ClientCapabilities = {
@@ -31,8 +32,23 @@ export class G1RuntimeClient implements RuntimeClient {
     return this.g1.reset(systemPrompt, opts);
   }
 
-  generate(req: TurnRequest, hooks: TurnHooks): Promise<TurnOutcome> {
-    return this.g1.generate({ prompt: req.prompt, ...req.sampling }, hooks);
+  /**
+   * With tools, the built-in tokenizer renders them into the prompt (the model's chat template) and the reply's
+   * `<tool_call>` blocks are taken out of the stream into `toolCalls`: no delta carries their markup.
+   */
+  async generate(req: TurnRequest, hooks: TurnHooks): Promise<TurnOutcome> {
+    const withTools = (req.tools?.length ?? 0) > 0 && req.toolChoice !== 'none';
+    if (!withTools) return this.g1.generate({ prompt: req.prompt, ...req.sampling }, hooks);
+    const stream = new ToolCallStream();
+    let text = '';
+    const show = (piece: string): void => {
+      if (piece === '') return;
+      text += piece;
+      hooks.onDelta(piece);
+    };
+    const outcome = await this.g1.generate({ prompt: req.prompt, ...req.sampling }, { ...hooks, onDelta: (d) => show(stream.push(d)) });
+    show(stream.flush());
+    return stream.calls.length > 0 ? { text, reason: outcome.reason, toolCalls: stream.calls } : { text, reason: outcome.reason };
   }
 
   async limits(): Promise<RuntimeLimits> {

@@ -6,9 +6,10 @@
  *   with the model's tokenizer by the same rules (lib/runtime/conversation-fit.ts; oldest exchanges
  *   first, never the system prompt) and sent as it is, so its prefix stays stable between turns.
  */
+import { Ax650Error } from '../errors';
 import { contextFullError, normalizeHistory, type FitResult } from './conversation-fit';
 import type { ContextContent, Conversation, ConversationStore } from './context-tracker';
-import type { ChatMessage, JobRequest, JobStats, PreparedImage } from './types';
+import type { ChatMessage, JobRequest, JobStats, PreparedImage, ToolSpec } from './types';
 import type { RuntimeClient } from '../client/runtime-client';
 import { keepImageBudget } from '../vision/transcript';
 
@@ -26,6 +27,10 @@ export interface Plan {
   images: PreparedImage[];
   /** Tokens of the templated context the runtime prefills (from the fit). */
   contextTokens?: number;
+  /** Tools rendered for this turn (none when toolChoice is 'none'). */
+  tools?: ToolSpec[];
+  /** Stateful kinds: the transcript's trailing tool results, the new turn in place of a prompt. */
+  toolResults?: ChatMessage[];
 }
 
 export interface PrepContext {
@@ -34,8 +39,10 @@ export interface PrepContext {
   conversations: ConversationStore;
   getContext(): ContextContent;
   setContext(c: ContextContent): void;
-  /** Arms the built-in tokenizer so the next reset restores this history; null with a tokenizer that cannot. */
-  restoreHistory: ((messages: ChatMessage[]) => void) | null;
+  /** Arms the built-in tokenizer so the next reset restores this history (and renders these tools); null with a tokenizer that cannot. */
+  restoreHistory: ((messages: ChatMessage[], tools?: readonly ToolSpec[]) => void) | null;
+  /** Arms the built-in tokenizer so the next turn is these tool results; null with a tokenizer that cannot. */
+  armToolResults?: ((messages: ChatMessage[]) => void) | null;
   /** Drops the oldest turns until history + prompt fit the runtime's context (conversation-fit.ts); null when limits are unknown. */
   fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined, heldTokens?: number): FitResult | null;
   /** Resolves when a reset already under way (the reset ahead) has finished; never rejects. */
@@ -43,6 +50,20 @@ export interface PrepContext {
 }
 
 export function planFor(req: JobRequest, ctx: Pick<PrepContext, 'conversations' | 'defaultSystem'>): Plan {
+  const plan = basePlan(req, ctx);
+  if (req.tools && req.tools.length > 0 && req.toolChoice !== 'none') plan.tools = req.tools;
+  return plan;
+}
+
+/**
+ * What a stateful runtime's context is, for reuse: the system prompt and the tools rendered with it (the
+ * template writes them into the system turn, so a context with other tools cannot be continued).
+ */
+export function contextSystem(plan: Pick<Plan, 'system' | 'tools'>): string {
+  return plan.tools ? `${plan.system}\u0000tools:${JSON.stringify(plan.tools)}` : plan.system;
+}
+
+function basePlan(req: JobRequest, ctx: Pick<PrepContext, 'conversations' | 'defaultSystem'>): Plan {
   if (req.messages && req.messages.length > 0) {
     const sys = req.messages.find((m) => m.role === 'system');
     const rest = req.messages.filter((m) => m.role !== 'system');
@@ -70,10 +91,12 @@ export async function prepareContext(ctx: PrepContext, plan: Plan, maxTokens: nu
   await ctx.settle();
   if (signal.aborted) return 0;
   const stateful = ctx.client.capabilities.statefulContext;
+  if (stateful) takeToolResults(ctx, plan);
+  const system = contextSystem(plan);
   let mustReset = plan.transcript;
   // Both of the runtime's rules (lib/runtime/conversation-fit.ts): oldest exchanges go first, the turn itself is refused only if it cannot fit alone.
   const now = ctx.getContext();
-  const live = stateful && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system && !plan.transcript;
+  const live = stateful && now.kind === 'conversation' && now.key === plan.conversation && now.system === system && !plan.transcript;
   const fit = ctx.fit(plan.system, plan.history ?? [], plan.prompt, maxTokens, live ? now.heldTokens : undefined);
   if (fit && !fit.fits) throw contextFullError(fit);
   if (fit) plan.contextTokens = fit.prefixTokens + fit.inputTokens;
@@ -86,11 +109,13 @@ export async function prepareContext(ctx: PrepContext, plan: Plan, maxTokens: nu
   }
   // The transcript goes with the request: nothing to prepare in the runtime.
   if (!stateful) return 0;
-  if (!mustReset && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === plan.system) return 0;
+  if (!mustReset && plan.conversation && now.kind === 'conversation' && now.key === plan.conversation && now.system === system) return 0;
   // A fresh context with the right system prompt serves any turn that starts from no history (the reset ahead prepared it).
   const fromNothing = plan.history === null || (plan.history.length === 0 && !stats.truncatedTurns);
-  if (fromNothing && now.kind === 'fresh' && now.system === plan.system) return 0;
-  if (plan.history && plan.history.length > 0) {
+  if (fromNothing && now.kind === 'fresh' && now.system === system) return 0;
+  if (plan.tools && !ctx.restoreHistory) throw toolsUnsupported();
+  if (plan.tools) ctx.restoreHistory?.(plan.history ?? [], plan.tools);
+  else if (plan.history && plan.history.length > 0) {
     if (ctx.restoreHistory) ctx.restoreHistory(plan.history);
     else {
       stats.historyDropped = true;
@@ -101,4 +126,26 @@ export async function prepareContext(ctx: PrepContext, plan: Plan, maxTokens: nu
   ctx.setContext({ kind: 'unknown' });
   const { prefillMs } = await ctx.client.reset(plan.system, { signal });
   return prefillMs;
+}
+
+/**
+ * The vendor's `qwen3_tokenizer_uid.py` calls `apply_chat_template(messages, add_generation_prompt=True)` without
+ * `tools` and its `/encode` takes only text: a context rendered by it can hold neither tools nor tool results.
+ */
+function toolsUnsupported(): Ax650Error {
+  return new Ax650Error(
+    'TOOLS_UNSUPPORTED',
+    "Tools need the package's built-in tokenizer on the 2025 runtime: the vendor's Python tokenizer (qwen3_tokenizer_uid.py) cannot render them. Switch the runtime node's tokenizer to built-in, or send the prompt without tools.",
+  );
+}
+
+/** A transcript that ends with tool results continues with them as the new turn (the prompt is not used). */
+function takeToolResults(ctx: PrepContext, plan: Plan): void {
+  const history = plan.history ?? [];
+  let start = history.length;
+  while (start > 0 && history[start - 1]?.role === 'tool') start--;
+  if (start === history.length) return;
+  if (!ctx.armToolResults) throw toolsUnsupported();
+  plan.toolResults = history.slice(start);
+  plan.history = history.slice(0, start);
 }

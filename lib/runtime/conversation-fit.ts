@@ -170,17 +170,25 @@ export function qwenCounter(tok: QwenTokenizer): ConversationCounter {
  * user turn and ending with an assistant turn (what the tokenizer's restore takes). Consecutive turns
  * of one role are joined, as a chat client would have sent them in one message.
  */
+function toolFields(m: ChatMessage): ChatMessage {
+  const copy: ChatMessage = { role: m.role, content: m.content };
+  if (m.toolCalls && m.toolCalls.length > 0) copy.toolCalls = m.toolCalls;
+  if (m.toolCallId !== undefined) copy.toolCallId = m.toolCallId;
+  if (m.toolName !== undefined) copy.toolName = m.toolName;
+  if (m.images) copy.images = [...m.images];
+  return copy;
+}
+
 export function normalizeHistory(messages: readonly ChatMessage[]): ChatMessage[] {
   const out: ChatMessage[] = [];
   for (const m of messages) {
     if (m.role === 'system') continue;
     const last = out[out.length - 1];
-    // Tool turns keep their calls and ids, one message each (the runtime's tool template needs them).
-    if (m.role === 'tool' || m.toolCalls || (last && (last.role === 'tool' || last.toolCalls))) out.push({ ...m });
-    else if (last && last.role === m.role) {
+    // Tool rounds stay as they are: an assistant turn's calls, each tool result its own turn.
+    if (last && last.role === m.role && m.role !== 'tool' && !last.toolCalls && !m.toolCalls) {
       last.content = `${last.content}\n\n${m.content}`;
       if (m.images) last.images = [...(last.images ?? []), ...m.images];
-    } else out.push({ role: m.role, content: m.content, ...(m.images ? { images: [...m.images] } : {}) });
+    } else out.push(toolFields(m));
   }
   while (out[0]?.role === 'assistant') out.shift();
   if (out[out.length - 1]?.role === 'user') out.pop();

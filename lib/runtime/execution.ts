@@ -6,10 +6,10 @@
  */
 import { Ax650Error, toAx650Error } from '../errors';
 import type { RuntimeClient, TurnOutcome } from '../client/runtime-client';
-import { planFor, prepareContext, type Plan, type PrepContext } from './context-prep';
+import { contextSystem, planFor, prepareContext, type Plan, type PrepContext } from './context-prep';
 import { ThinkFilter } from './think-filter';
 import type { Job } from './job';
-import type { DoneReason, JobResult, JobStats } from './types';
+import type { DoneReason, JobResult, JobStats, ToolCall } from './types';
 
 export interface RuntimeReportedStats {
   runtimeTtftMs?: number;
@@ -59,8 +59,8 @@ export class JobExecution {
   private heldTokens: number | undefined;
   /** The max_tokens sent to a runtime that honours it. */
   private sentMaxTokens: number | undefined;
-  /** The tool calls of the last turn (only when the job offered tools). */
-  private toolCalls: TurnOutcome['toolCalls'];
+  /** The tool calls the client took out of the reply. */
+  private toolCalls: ToolCall[] | undefined;
 
   constructor(private readonly job: Job, private readonly ctx: ExecutionContext) {}
 
@@ -153,6 +153,7 @@ export class JobExecution {
           throw new Ax650Error('CONTEXT_FULL', 'The prompt does not fit in the model context even after a reset; shorten it.');
         }
       }
+      if (outcome.toolCalls && outcome.toolCalls.length > 0) this.toolCalls = outcome.toolCalls;
       if (filter && !this.stopReason) emitVisible(filter.flush());
       // A runtime that honours max_tokens ends such a reply like any other (axllm's finish_reason is always "stop").
       const limit = this.sentMaxTokens;
@@ -206,11 +207,10 @@ export class JobExecution {
     const sampling = { ...ctx.sampling, ...stripUndefined(req.sampling ?? {}) };
     const turn: Parameters<RuntimeClient['generate']>[0] = { prompt: plan.prompt, system: plan.system, history: plan.history ?? [], sampling, think: req.think === true };
     if (plan.images.length > 0) turn.images = plan.images;
-    if (req.tools && req.tools.length > 0) {
-      turn.tools = req.tools;
-      if (req.toolChoice !== undefined) turn.toolChoice = req.toolChoice;
-    }
     if (ctx.client.capabilities.maxTokens) turn.maxTokens = this.sentMaxTokens = req.maxTokens ?? ctx.replyBudget(plan.contextTokens);
+    if (plan.tools) turn.tools = plan.tools;
+    if (req.toolChoice !== undefined) turn.toolChoice = req.toolChoice;
+    if (plan.toolResults) ctx.armToolResults?.(plan.toolResults);
     // The stats joiner counts only generates the runtime accepted, in order (lib/runtime/stats-joiner.ts).
     const onAccepted = () => {
       this.accepted = true;
@@ -233,7 +233,7 @@ export class JobExecution {
       // The runtime keeps even a stopped reply as last_reply (reference §1.6), so the history does too.
       if (plan.transcript) ctx.conversations.setTurns(plan.conversation, plan.history ?? [], plan.system);
       ctx.conversations.addTurn(plan.conversation, plan.prompt, stripThink(raw), plan.images);
-      ctx.setContext({ kind: 'conversation', key: plan.conversation, system: plan.system });
+      ctx.setContext({ kind: 'conversation', key: plan.conversation, system: contextSystem(plan) });
     } else {
       ctx.setContext(this.stopReason === 'crash' ? { kind: 'unknown' } : { kind: 'used' });
     }

@@ -171,7 +171,8 @@ export class Runtime extends RuntimeBase implements JobRunner {
       setContext: (c) => {
         this.context = c;
       },
-      restoreHistory: tokServer ? (m) => tokServer.setNextResetHistory(m) : null,
+      restoreHistory: tokServer ? (m, t) => tokServer.setNextResetHistory(m, t) : null,
+      armToolResults: tokServer ? (m) => tokServer.setNextToolResults(m) : null,
       fit: (system, turns, prompt, maxTokens, held) => tools.fit(system, turns, prompt, maxTokens, held),
       replyBudget: (contextTokens) => tools.replyBudget(this.cfg.maxReplyTokens, contextTokens),
       beginGenerate: (id) => this.joiner.beginGenerate(id),

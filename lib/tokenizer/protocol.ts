@@ -6,7 +6,7 @@
  * are not integers) this answers 200 with an `error` body instead, which the runtime's client logs.
  */
 import { randomUUID } from 'node:crypto';
-import type { ChatMessage } from '../runtime/types';
+import type { ChatMessage, ToolSpec } from '../runtime/types';
 import type { PyJson } from './py-json';
 import type { TokenizerSession } from './session';
 import type { SessionStore } from './session-store';
@@ -22,9 +22,16 @@ export interface ProtocolContext {
   readonly bosId: number;
   readonly eosId: number;
   newSession(): TokenizerSession;
-  /** The history armed by `setNextResetHistory`, handed over once. */
-  takeRestore(): ChatMessage[] | null;
+  /** The history (and tools) armed by `setNextResetHistory`, handed over once. */
+  takeRestore(): ResetSpec | null;
+  /** The tool results armed by `setNextToolResults`, handed over once (to the next encode). */
+  takeToolResults(): ChatMessage[] | null;
   emit<K extends keyof TokenizerEventMap>(event: K, ...args: TokenizerEventMap[K]): void;
+}
+
+export interface ResetSpec {
+  history: ChatMessage[];
+  tools?: ToolSpec[];
 }
 
 export interface ProtocolAnswer {
@@ -72,7 +79,7 @@ export function handlePost(ctx: ProtocolContext, rawPath: string, rawBody: strin
     const lastReply = fields['last_reply'] ?? undefined;
     if (typeof text !== 'string') return ok({ error: 'Invalid text' });
     if (lastReply !== undefined && typeof lastReply !== 'string') return ok({ error: 'Invalid last_reply' });
-    const { tokenIds, diff } = session.encode(text, lastReply);
+    const { tokenIds, diff } = session.encode(text, lastReply, ctx.takeToolResults() ?? undefined);
     ctx.emit('encode', { uid, tokenIds, diff });
     return ok({ token_ids: tokenIds, diff });
   }
@@ -91,7 +98,7 @@ export function handlePost(ctx: ProtocolContext, rawPath: string, rawBody: strin
     const systemPrompt = fields['system_prompt'] ?? undefined;
     if (systemPrompt !== undefined && typeof systemPrompt !== 'string') return ok({ error: 'Invalid system_prompt' });
     const restore = ctx.takeRestore();
-    const tokenIds = session.reset(systemPrompt, restore ?? []);
+    const tokenIds = session.reset(systemPrompt, restore?.history ?? [], restore?.tools);
     ctx.emit('reset', { uid, tokenIds, restored: restore !== null });
     return ok({ token_ids: tokenIds });
   }

@@ -8,11 +8,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Ax650Error } from '../errors';
-import type { ChatMessage } from '../runtime/types';
+import type { ChatMessage, ToolSpec } from '../runtime/types';
 import { directRendererFor } from './chat-render';
 import { loadChatTemplate } from './chat-template';
 import { buildHfTokenizer } from './hf-build';
 import { SegmentEncoder, splittableAddedTokens } from './segment-memo';
+import { hasToolTurns, toTemplateMessage } from './template-messages';
 
 export interface QwenTokenizer {
   /** Plain text to ids; special tokens written in the text (`<|im_start|>`) are recognised. No BOS is added. */
@@ -23,7 +24,8 @@ export interface QwenTokenizer {
   readonly eosId: number;
   /** -1: Qwen3 has no BOS token (the vendor answers -1 for None). */
   readonly bosId: number;
-  applyChatTemplate(messages: ChatMessage[], addGenerationPrompt: boolean): string;
+  /** `tools` (non-empty) renders the template's tools block into the system turn. */
+  applyChatTemplate(messages: ChatMessage[], addGenerationPrompt: boolean, tools?: readonly ToolSpec[]): string;
 }
 
 function tokenIdOf(tokenizer: { token_to_id(token: string): number | undefined }, config: Record<string, unknown>, key: 'bos_token' | 'eos_token'): number {
@@ -93,13 +95,19 @@ export async function buildQwenTokenizer(tokenizerFile: string, text: string, co
     encode: segments ? (input) => segments.encode(input) : encodePlain,
     // The JS library throws on [] where transformers returns "" (the runtime can send an empty group).
     decode: (ids) => (ids.length === 0 ? '' : tokenizer.decode(ids)),
-    applyChatTemplate: (messages, addGenerationPrompt) =>
-      direct?.(messages, addGenerationPrompt) ??
-      template.render({
-        messages: messages.map((m) => ({ role: m.role, content: m.content })),
-        add_generation_prompt: addGenerationPrompt,
-        bos_token: '',
-        eos_token: eosToken,
-      }),
+    applyChatTemplate: (messages, addGenerationPrompt, tools) => {
+      const withTools = tools !== undefined && tools.length > 0;
+      const plain = !withTools && !hasToolTurns(messages) ? direct?.(messages, addGenerationPrompt) : undefined;
+      return (
+        plain ??
+        template.render({
+          messages: messages.map(toTemplateMessage),
+          ...(withTools ? { tools: tools.map((t) => ({ ...t })) } : {}),
+          add_generation_prompt: addGenerationPrompt,
+          bos_token: '',
+          eos_token: eosToken,
+        })
+      );
+    },
   };
 }

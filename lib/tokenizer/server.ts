@@ -8,8 +8,8 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { Ax650Error } from '../errors';
-import type { ChatMessage } from '../runtime/types';
-import { handleGet, handlePost, type ProtocolAnswer, type ProtocolContext, type TokenizerEventMap } from './protocol';
+import type { ChatMessage, ToolSpec } from '../runtime/types';
+import { handleGet, handlePost, type ProtocolAnswer, type ProtocolContext, type ResetSpec, type TokenizerEventMap } from './protocol';
 import { pyJsonDumps } from './py-json';
 import { loadQwenTokenizer, type QwenTokenizer } from './qwen-tokenizer';
 import { TokenizerSession } from './session';
@@ -55,9 +55,13 @@ export interface TokenizerServer extends EventEmitter<TokenizerEventMap> {
   readonly sessionCount: number;
   /**
    * Arms the next `/reset` (of any uid, once): its history becomes [system, ...messages] and it answers the ids of
-   * that history. `messages` alternate user/assistant starting with user and end with an assistant turn. null disarms.
+   * that history. `messages` alternate user/assistant starting with user and end with an assistant turn; an
+   * assistant turn with toolCalls is followed by its 'tool' results. `tools` are rendered into the system turn
+   * of that context (the model's chat template) for as long as it lives. null disarms.
    */
-  setNextResetHistory(messages: ChatMessage[] | null): void;
+  setNextResetHistory(messages: ChatMessage[] | null, tools?: readonly ToolSpec[]): void;
+  /** Arms the next `/encode` (once): its new turn is these tool results instead of the prompt text. null disarms. */
+  setNextToolResults(messages: ChatMessage[] | null): void;
   /**
    * Only connections the gate accepts get a uid (and their sessions are pinned: never evicted); others
    * are refused with 403. null: anyone on loopback gets one (the standalone CLI).
@@ -80,19 +84,45 @@ export function browserReason(headers: http.IncomingHttpHeaders): string | null 
   return null;
 }
 
+/** The roles a restored history may have after each role: tool results follow an assistant turn that called tools. */
+function allowedAfter(prev: ChatMessage | undefined): ChatMessage['role'][] {
+  if (!prev) return ['user'];
+  if (prev.role === 'user') return ['assistant'];
+  if (prev.role === 'tool') return ['tool', 'assistant'];
+  return prev.role === 'assistant' && (prev.toolCalls?.length ?? 0) > 0 ? ['tool'] : ['user'];
+}
+
 function validateRestore(messages: ChatMessage[]): ChatMessage[] {
-  if (messages.length % 2 !== 0) throw new Ax650Error('BAD_INPUT', 'A restored history must end with an assistant turn.');
   messages.forEach((m, i) => {
-    const expected = i % 2 === 0 ? 'user' : 'assistant';
-    if (m.role !== expected || typeof m.content !== 'string') {
-      throw new Ax650Error('BAD_INPUT', `Restored message ${i} must be a ${expected} turn with string content.`, { params: { index: i } });
+    const allowed = allowedAfter(messages[i - 1]);
+    if (!allowed.includes(m.role) || typeof m.content !== 'string') {
+      throw new Ax650Error('BAD_INPUT', `Restored message ${i} must be a ${allowed.join(' or ')} turn with string content.`, { params: { index: i } });
     }
   });
-  return messages.map((m) => ({ role: m.role, content: m.content }));
+  const last = messages[messages.length - 1];
+  // An assistant turn that called tools may end it: the next encode then carries the results (setNextToolResults).
+  if (last && last.role !== 'assistant') {
+    throw new Ax650Error('BAD_INPUT', 'A restored history must end with an assistant turn.');
+  }
+  return messages.map((m) => {
+    const copy: ChatMessage = { role: m.role, content: m.content };
+    if (m.toolCalls && m.toolCalls.length > 0) copy.toolCalls = m.toolCalls;
+    if (m.toolName !== undefined) copy.toolName = m.toolName;
+    if (m.toolCallId !== undefined) copy.toolCallId = m.toolCallId;
+    return copy;
+  });
+}
+
+function validateToolResults(messages: ChatMessage[]): ChatMessage[] {
+  if (messages.length === 0 || messages.some((m) => m.role !== 'tool' || typeof m.content !== 'string')) {
+    throw new Ax650Error('BAD_INPUT', 'Tool results must be one or more tool turns with string content.');
+  }
+  return messages.map((m) => ({ ...m }));
 }
 
 class BuiltinTokenizerServer extends EventEmitter<TokenizerEventMap> implements TokenizerServer {
-  private restore: ChatMessage[] | null = null;
+  private restore: ResetSpec | null = null;
+  private toolResults: ChatMessage[] | null = null;
   private uidGate: ((peer: PeerPorts) => boolean) | null = null;
   private readonly sessions: SessionStore<TokenizerSession>;
   private readonly http: http.Server;
@@ -113,6 +143,11 @@ class BuiltinTokenizerServer extends EventEmitter<TokenizerEventMap> implements 
         this.restore = null;
         return armed;
       },
+      takeToolResults: () => {
+        const armed = this.toolResults;
+        this.toolResults = null;
+        return armed;
+      },
       // The generic emit cannot relate K to its args inside a closure; the context's signature keeps callers typed.
       emit: (event, ...args) => (this.emit as EventEmitter['emit']).call(this, event, ...args),
     };
@@ -127,8 +162,13 @@ class BuiltinTokenizerServer extends EventEmitter<TokenizerEventMap> implements 
     return this.sessions.size;
   }
 
-  setNextResetHistory(messages: ChatMessage[] | null): void {
-    this.restore = messages === null ? null : validateRestore(messages);
+  setNextResetHistory(messages: ChatMessage[] | null, tools?: readonly ToolSpec[]): void {
+    if (messages === null) this.restore = null;
+    else this.restore = tools && tools.length > 0 ? { history: validateRestore(messages), tools: [...tools] } : { history: validateRestore(messages) };
+  }
+
+  setNextToolResults(messages: ChatMessage[] | null): void {
+    this.toolResults = messages === null ? null : validateToolResults(messages);
   }
 
   setUidGate(gate: ((peer: PeerPorts) => boolean) | null): void {

@@ -26,7 +26,7 @@
  * mid-character it merges them into the prompt text and the cache then never decodes cleanly again. Here encode and
  * reset clear the cache directly, which matches the normal case and avoids that wedge.
  */
-import type { ChatMessage } from '../runtime/types';
+import type { ChatMessage, ToolSpec } from '../runtime/types';
 import type { QwenTokenizer } from './qwen-tokenizer';
 
 export const DEFAULT_SYSTEM_PROMPT = 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.';
@@ -45,7 +45,11 @@ export function withNoThink(prompt: string): string {
 /** A turn as the vendor stores it after living it: `/no_think` on user turns, think tags stripped from replies. */
 export function asLivedTurn(message: ChatMessage): ChatMessage {
   if (message.role === 'user') return { role: 'user', content: withNoThink(message.content) };
-  if (message.role === 'assistant') return { role: 'assistant', content: removeThink(message.content) };
+  if (message.role === 'assistant') {
+    const lived: ChatMessage = { role: 'assistant', content: removeThink(message.content) };
+    if (message.toolCalls && message.toolCalls.length > 0) lived.toolCalls = message.toolCalls;
+    return lived;
+  }
   return { ...message };
 }
 
@@ -60,6 +64,8 @@ export class TokenizerSession {
   private decodeCache: number[] = [];
   /** A reset happened and no encode since: the next `last_reply` belongs to the context before the reset. */
   private freshFromReset = false;
+  /** Tools rendered into this context's system turn (set by the reset that started it). */
+  private tools: ToolSpec[] | undefined;
 
   constructor(private readonly tokenizer: QwenTokenizer) {}
 
@@ -67,7 +73,12 @@ export class TokenizerSession {
     return this.messages;
   }
 
-  encode(prompt: string, lastReply?: string): EncodeResult {
+  /**
+   * `toolResults` (role 'tool' turns, armed by the package): this turn answers the model's tool calls, so
+   * they are the new turn (the template writes them as a user turn of `<tool_response>` blocks) instead of
+   * `prompt`, and no `/no_think` is added to them.
+   */
+  encode(prompt: string, lastReply?: string, toolResults?: readonly ChatMessage[]): EncodeResult {
     this.decodeCache = [];
     const stale = this.freshFromReset;
     this.freshFromReset = false;
@@ -75,7 +86,8 @@ export class TokenizerSession {
       this.messages.push(asLivedTurn({ role: 'assistant', content: lastReply }));
       this.tokenIds = this.templatedIds().slice(0, -GENERATION_PROMPT_TOKENS);
     }
-    this.messages.push(asLivedTurn({ role: 'user', content: prompt }));
+    if (toolResults && toolResults.length > 0) this.messages.push(...toolResults.map((m) => ({ ...m })));
+    else this.messages.push(asLivedTurn({ role: 'user', content: prompt }));
     const tokenIds = this.templatedIds();
     const diff = tokenIds.slice(this.tokenIds.length);
     this.tokenIds = tokenIds;
@@ -95,7 +107,8 @@ export class TokenizerSession {
    * back into the history as if those turns had been lived one by one, so the ids equal those the vendor
    * holds right after the last reply came back with the next `encode`.
    */
-  reset(systemPrompt?: string, restore: readonly ChatMessage[] = []): number[] {
+  reset(systemPrompt?: string, restore: readonly ChatMessage[] = [], tools?: readonly ToolSpec[]): number[] {
+    this.tools = tools && tools.length > 0 ? [...tools] : undefined;
     this.decodeCache = [];
     const system = systemPrompt === undefined || systemPrompt === '' ? DEFAULT_SYSTEM_PROMPT : systemPrompt;
     this.messages = [{ role: 'system', content: system }, ...restore.map(asLivedTurn)];
@@ -105,6 +118,6 @@ export class TokenizerSession {
   }
 
   private templatedIds(): number[] {
-    return this.tokenizer.encode(this.tokenizer.applyChatTemplate(this.messages, true));
+    return this.tokenizer.encode(this.tokenizer.applyChatTemplate(this.messages, true, this.tools));
   }
 }
