@@ -6,7 +6,8 @@
 import { isAx650Error, toAx650Error, type Ax650Error } from '../lib/errors';
 import { parseGenerateMessage, type GenerateDefaults } from '../lib/generate/input';
 import { StatusThrottle } from '../lib/generate/status';
-import type { JobHandle, JobResult, RuntimeInfo } from '../lib/runtime/types';
+import type { JobHandle, JobRequest, JobResult, RuntimeInfo } from '../lib/runtime/types';
+import { actionsOf, runActions, type ActionsRequest } from './generate-actions';
 import { nodeError } from './shared/i18n';
 import { getRuntimeNode, runtimeStatus } from './shared/runtime-node';
 import type { DoneFn, MessageParts, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from './red-types';
@@ -116,6 +117,17 @@ export default function register(RED: NodeAPI): void {
         done();
         return;
       }
+      let actions;
+      try {
+        actions = actionsOf(msg as { format?: unknown; tools?: unknown });
+      } catch (e) {
+        fail(toAx650Error(e, 'BAD_INPUT'), done);
+        return;
+      }
+      if (actions) {
+        runActionsFor(msg, cmd.request, actions, send, done);
+        return;
+      }
       let job: JobHandle;
       try {
         job = runtime.submit(cmd.request);
@@ -175,6 +187,41 @@ export default function register(RED: NodeAPI): void {
         fail(isAx650Error(err) ? err : toAx650Error(err), done);
       });
     });
+
+    /** msg.format / msg.tools: lib/actions runs the turns (each one a job in the same queue). */
+    const runActionsFor = (msg: NodeMessage, request: JobRequest, actions: ActionsRequest, send: SendFn, done: DoneFn) => {
+      const streamId = RED.util.generateId();
+      let index = 0;
+      status.set({ fill: 'blue', shape: 'dot', text: RED._('ax650-generate.status.generating') });
+      const piece = (text: string, complete: boolean) => {
+        const m = RED.util.cloneMessage(msg);
+        m.payload = text;
+        m.parts = partsFor(streamId, index, msg.parts, complete ? index + 1 : undefined);
+        if (complete) m.complete = true;
+        index++;
+        return m;
+      };
+      runActions(runtime, request, actions, (text) => {
+        if (!closing) send([piece(text, false), null]);
+      }).then(
+        (out) => {
+          if (closing) return done();
+          const full = RED.util.cloneMessage(msg) as NodeMessage & Record<string, unknown>;
+          full.payload = out.payload;
+          full.stats = out.stats;
+          if (out.kind === 'calls') full.toolCalls = out.toolCalls;
+          if (out.kind !== 'value') full.messages = out.messages;
+          send([piece('', true), full]);
+          status.set({ fill: 'green', shape: 'dot', text: RED._('ax650-generate.status.done') }, true);
+          done();
+        },
+        (err: unknown) => {
+          if (closing) return done();
+          if (index > 0) send([piece('', true), null]);
+          fail(toAx650Error(err), done);
+        },
+      );
+    };
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
