@@ -24,6 +24,13 @@ interface GenerateDef extends NodeDef {
   firstTokenTimeout?: string | number;
   idleTimeout?: string | number;
   totalTimeout?: string | number;
+  /** Tool nodes of this toolbox are offered to the model ('' = none). */
+  toolbox?: string;
+  maxRounds?: string | number;
+  toolTimeout?: string | number;
+  /** '' (free text), 'json' or 'schema' (the JSON Schema in `schema`). */
+  format?: string;
+  schema?: string;
 }
 
 function num(v: unknown): number | undefined {
@@ -87,6 +94,13 @@ export default function register(RED: NodeAPI): void {
     }
     const runtime = runtimeNode.runtime;
     runtimeNode.register(node);
+    const toolSettings = { toolbox: cfg.toolbox ?? '', maxRounds: num(cfg.maxRounds) ?? 4, toolTimeoutMs: secondsToMs(cfg.toolTimeout) ?? 30_000 };
+    let nodeFormat: unknown;
+    try {
+      nodeFormat = cfg.format === 'json' ? 'json' : cfg.format === 'schema' && cfg.schema ? JSON.parse(cfg.schema) : undefined;
+    } catch {
+      node.error(RED._('ax650-generate.errors.schema-json'));
+    }
 
     const showRuntime = (_s: unknown, info: RuntimeInfo) => {
       if (jobs.size === 0) status.set(runtimeStatus(RED, info, runtime.cfg.simulator), info.state === 'failed');
@@ -119,7 +133,7 @@ export default function register(RED: NodeAPI): void {
       }
       let actions;
       try {
-        actions = actionsOf(msg as { format?: unknown; tools?: unknown });
+        actions = actionsOf(msg as { format?: unknown; tools?: unknown }, toolSettings, nodeFormat);
       } catch (e) {
         fail(toAx650Error(e, 'BAD_INPUT'), done);
         return;

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './flow-harness';
 import { TEST_KIND } from '../helpers/kind';
+import { toolNodes } from '../helpers/nr';
 import type { NodeMessage } from '../../nodes/red-types';
 
 /** The one place the main-api kind is left out until the 2025 runtime speaks tools. */
@@ -60,5 +61,67 @@ describe('ax650-generate with msg.tools and msg.format', { skip: SKIP }, () => {
     h.node('gen').receive({ payload: 'Go', format: 'yaml' });
     const caught = await h.waitFor('caught', 3);
     assert.equal((caught[2]!.error as { code?: string }).code, 'BAD_INPUT');
+  });
+});
+
+const GRIP = { type: 'function', function: { name: 'grip', parameters: { type: 'object', properties: { closed: { type: 'boolean' } }, required: ['closed'] } } };
+const ARM_SCRIPT = [
+  { calls: [{ name: 'move', arguments: { x: 'left' } }] },
+  { calls: [{ name: 'move', arguments: { x: 1 } }, { name: 'grip', arguments: { closed: true } }] },
+  { text: 'Done: moved and gripped.' },
+  { calls: [{ name: 'move', arguments: { x: 2 } }] },
+  { text: 'Next answer.' },
+  { calls: [{ name: 'fly', arguments: {} }] },
+];
+
+describe('ax650-tool and ax650-tool-result branches', { skip: SKIP }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(ARM_SCRIPT) },
+      generators: [{ id: 'gen', toolbox: 'arm', toolTimeout: 1 }],
+      extraModules: toolNodes(),
+      extraNodes: [
+        { id: 'move', z: 'tab', type: 'ax650-tool', toolName: 'move', description: 'Move the arm', schema: JSON.stringify(MOVE.function.parameters), toolbox: 'arm', wires: [['branch']] },
+        { id: 'grip', z: 'tab', type: 'ax650-tool', toolName: 'grip', schema: JSON.stringify(GRIP.function.parameters), toolbox: 'arm', wires: [['branch']] },
+        { id: 'branch', z: 'tab', type: 'helper' },
+        { id: 'result', z: 'tab', type: 'ax650-tool-result' },
+      ],
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('invalid arguments are repaired; two tools, two rounds, the final answer with stats.toolCalls', async () => {
+    let answering = true;
+    h.node('branch').on('input', (msg: NodeMessage) => {
+      if (answering) h.node('result').receive({ ...msg, payload: { ok: true, at: (msg.payload as { x?: number }).x ?? null } });
+    });
+    h.node('gen').receive({ payload: 'Pick up the cup' });
+    const [final] = await h.waitFor('gen-final', 1);
+    answering = false;
+    assert.equal(final!.payload, 'Done: moved and gripped.');
+    const stats = final!.stats as { toolCalls: Array<{ name: string; arguments: unknown }> };
+    assert.deepEqual(stats.toolCalls.map((c) => [c.name, c.arguments]), [['move', { x: 1 }], ['grip', { closed: true }]]);
+    const branch = h.received.get('branch')!;
+    assert.deepEqual(branch.map((m) => m.payload), [{ x: 1 }, { closed: true }]);
+    assert.deepEqual((branch[0] as NodeMessage & { toolCall: { name: string } }).toolCall.name, 'move');
+    for (const m of h.received.get('gen-stream')!) assert.doesNotMatch(String(m.payload), /tool_call/);
+  });
+
+  test('a branch that never answers: TOOL_TIMEOUT, and the next prompt is answered', async () => {
+    h.node('gen').receive({ payload: 'Move again' });
+    const [caught] = await h.waitFor('caught', 1);
+    assert.equal((caught!.error as { code?: string }).code, 'TOOL_TIMEOUT');
+    h.node('gen').receive({ payload: 'And now?' });
+    const finals = await h.waitFor('gen-final', 2);
+    assert.equal(finals[1]!.payload, 'Next answer.');
+  });
+
+  test('an unknown tool: TOOL_UNKNOWN', async () => {
+    h.node('gen').receive({ payload: 'Fly' });
+    const caught = await h.waitFor('caught', 2);
+    assert.equal((caught[1]!.error as { code?: string }).code, 'TOOL_UNKNOWN');
   });
 });
