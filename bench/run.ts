@@ -16,6 +16,7 @@ import { mqttLatencyRows } from './rows/mqtt-latency';
 import { mqttSoakRows } from './rows/mqtt-soak';
 import { nodeRedProcessRows } from './rows/node-red-process';
 import { packageLoadRows } from './rows/package-load';
+import { repairRoundRows } from './rows/repair-round';
 import { resetAheadRows } from './rows/reset-ahead';
 import { saturationRows } from './rows/saturation';
 import { tokenizerRows } from './rows/tokenizer';
@@ -37,6 +38,7 @@ const MODULES: Entry[] = [
   { name: 'mqtt-soak', run: mqttSoakRows, targets: ['0 lost, 0 duplicated', 'RSS growth ≤ 10 %'] },
   { name: 'reset-ahead', run: resetAheadRows, targets: ['TTFT with reset-ahead < without'] },
   { name: 'axllm', run: axllmRows, targets: ['delivery ratio ≥ 0.995', 'added TTFT median ≤ 10 ms', '0 requests idle', 'CPU ≤ 2 %'] },
+  { name: 'repair-round', run: repairRoundRows, targets: ['one repair round measured'] },
   { name: 'axllm-direct', run: axllmDirectRows, targets: ['ten clients straight at axllm: 503s reported'] },
 ];
 
