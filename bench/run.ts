@@ -17,6 +17,7 @@ import { mqttSoakRows } from './rows/mqtt-soak';
 import { nodeRedProcessRows } from './rows/node-red-process';
 import { nodeRedStreamingRows } from './rows/node-red-streaming';
 import { packageLoadRows } from './rows/package-load';
+import { repairRoundRows } from './rows/repair-round';
 import { resetAheadRows } from './rows/reset-ahead';
 import { saturationRows } from './rows/saturation';
 import { tokenizerRows } from './rows/tokenizer';
@@ -40,6 +41,7 @@ const MODULES: Entry[] = [
   { name: 'reset-ahead', run: resetAheadRows, targets: ['TTFT with reset-ahead < without'] },
   { name: 'axllm', run: axllmRows, targets: ['delivery ratio ≥ 0.995', 'added TTFT median ≤ 10 ms', '0 requests idle', 'CPU ≤ 2 %'] },
   { name: 'node-red-streaming', run: nodeRedStreamingRows, targets: ['Node-RED CPU streaming at 4.5 tok/s ≤ 2 % (main-api)', 'the same (axllm)'] },
+  { name: 'repair-round', run: repairRoundRows, targets: ['one repair round measured'] },
   { name: 'axllm-direct', run: axllmDirectRows, targets: ['ten clients straight at axllm: 503s reported'] },
   { name: 'vision', run: visionRows, targets: ['prepare a 1280×720 JPEG ≤ 100 ms', 'request ratio ≤ 1.5', 'memory per image ≤ 0.5 MiB'] },
 ];

@@ -6,8 +6,9 @@
 import { Ax650Error, isAx650Error, toAx650Error } from '../lib/errors';
 import { parseGenerateMessage, type GenerateDefaults } from '../lib/generate/input';
 import { StatusThrottle } from '../lib/generate/status';
-import type { JobHandle, JobResult, RuntimeInfo } from '../lib/runtime/types';
+import type { JobHandle, JobRequest, JobResult, RuntimeInfo } from '../lib/runtime/types';
 import { prepareForRuntime } from '../lib/vision/for-runtime';
+import { actionsOf, runActions, type ActionsRequest } from './generate-actions';
 import { nodeError } from './shared/i18n';
 import { getRuntimeNode, runtimeStatus } from './shared/runtime-node';
 import type { DoneFn, MessageParts, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from './red-types';
@@ -24,6 +25,13 @@ interface GenerateDef extends NodeDef {
   firstTokenTimeout?: string | number;
   idleTimeout?: string | number;
   totalTimeout?: string | number;
+  /** Tool nodes of this toolbox are offered to the model ('' = none). */
+  toolbox?: string;
+  maxRounds?: string | number;
+  toolTimeout?: string | number;
+  /** '' (free text), 'json' or 'schema' (the JSON Schema in `schema`). */
+  format?: string;
+  schema?: string;
 }
 
 function num(v: unknown): number | undefined {
@@ -98,6 +106,13 @@ export default function register(RED: NodeAPI): void {
     }
     const runtime = runtimeNode.runtime;
     runtimeNode.register(node);
+    const toolSettings = { toolbox: cfg.toolbox ?? '', maxRounds: num(cfg.maxRounds) ?? 4, toolTimeoutMs: secondsToMs(cfg.toolTimeout) ?? 30_000 };
+    let nodeFormat: unknown;
+    try {
+      nodeFormat = cfg.format === 'json' ? 'json' : cfg.format === 'schema' && cfg.schema ? JSON.parse(cfg.schema) : undefined;
+    } catch {
+      node.error(RED._('ax650-generate.errors.schema-json'));
+    }
 
     const showRuntime = (_s: unknown, info: RuntimeInfo) => {
       if (jobs.size === 0) status.set(runtimeStatus(RED, info, runtime.cfg.simulator), info.state === 'failed');
@@ -152,6 +167,17 @@ export default function register(RED: NodeAPI): void {
       }
       // The stream's messages do not carry the image(s): cloning a camera frame per token costs; output 2 has them.
       const streamMsg = withoutImages(msg);
+      let actions;
+      try {
+        actions = actionsOf(msg as { format?: unknown; tools?: unknown }, toolSettings, nodeFormat);
+      } catch (e) {
+        fail(toAx650Error(e, 'BAD_INPUT'), done);
+        return;
+      }
+      if (actions) {
+        runActionsFor(msg, streamMsg, cmd.request, actions, send, done);
+        return;
+      }
       let job: JobHandle;
       try {
         job = runtime.submit(cmd.request);
@@ -211,6 +237,41 @@ export default function register(RED: NodeAPI): void {
         fail(isAx650Error(err) ? err : toAx650Error(err), done);
       });
     });
+
+    /** msg.format / msg.tools: lib/actions runs the turns (each one a job in the same queue). */
+    const runActionsFor = (msg: NodeMessage, streamMsg: NodeMessage, request: JobRequest, actions: ActionsRequest, send: SendFn, done: DoneFn) => {
+      const streamId = RED.util.generateId();
+      let index = 0;
+      status.set({ fill: 'blue', shape: 'dot', text: RED._('ax650-generate.status.generating') });
+      const piece = (text: string, complete: boolean) => {
+        const m = RED.util.cloneMessage(streamMsg);
+        m.payload = text;
+        m.parts = partsFor(streamId, index, msg.parts, complete ? index + 1 : undefined);
+        if (complete) m.complete = true;
+        index++;
+        return m;
+      };
+      runActions(runtime, request, actions, (text) => {
+        if (!closing) send([piece(text, false), null]);
+      }).then(
+        (out) => {
+          if (closing) return done();
+          const full = RED.util.cloneMessage(msg) as NodeMessage & Record<string, unknown>;
+          full.payload = out.payload;
+          full.stats = out.stats;
+          if (out.kind === 'calls') full.toolCalls = out.toolCalls;
+          if (out.kind !== 'value') full.messages = out.messages;
+          send([piece('', true), full]);
+          status.set({ fill: 'green', shape: 'dot', text: RED._('ax650-generate.status.done') }, true);
+          done();
+        },
+        (err: unknown) => {
+          if (closing) return done();
+          if (index > 0) send([piece('', true), null]);
+          fail(toAx650Error(err), done);
+        },
+      );
+    };
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;

@@ -60,6 +60,7 @@ function loadModule(name: string): NodeModule {
 
 export const runtimeNode = (): NodeModule => loadModule('ax650-runtime');
 export const generateNode = (): NodeModule => loadModule('ax650-generate');
+export const toolNodes = (): NodeModule[] => [loadModule('ax650-tool'), loadModule('ax650-tool-result')];
 
 /** Core nodes a flow test may use (join, catch, status are registered by the helper itself). */
 export function coreNode(relPath: string): NodeModule {

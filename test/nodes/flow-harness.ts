@@ -10,7 +10,7 @@ import { createKindModelDir } from '../helpers/kind';
 import { simulatorTestEnv } from '../../simulator/env';
 import type { Runtime } from '../../lib/runtime/runtime';
 import { freeLoopbackPort } from '../helpers/node-red-process';
-import { coreNode, generateNode, getHelper, runtimeNode, type FlowNode, type TestNode } from '../helpers/nr';
+import { coreNode, generateNode, getHelper, runtimeNode, type FlowNode, type NodeModule, type TestNode } from '../helpers/nr';
 import type { NodeMessage } from '../../nodes/red-types';
 
 export interface Harness {
@@ -30,6 +30,9 @@ export interface HarnessOptions {
   runtime?: Record<string, unknown>;
   /** A VL model folder (axllm kind). */
   vision?: boolean;
+  /** More flow nodes (on the tab) and the node modules they need. */
+  extraNodes?: FlowNode[];
+  extraModules?: NodeModule[];
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -54,10 +57,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     flow.push({ type: 'ax650-generate', z: 'tab', runtime: 'rt', wires: [[`${g.id}-stream`, 'joiner'], [`${g.id}-final`]], ...g });
     flow.push({ id: `${g.id}-stream`, z: 'tab', type: 'helper' }, { id: `${g.id}-final`, z: 'tab', type: 'helper' });
   }
+  flow.push(...(opts.extraNodes ?? []));
   // Node-RED tells flow nodes from config nodes by their editor position: give every tab node one.
   for (const n of flow) if (n.z === 'tab') Object.assign(n, { x: 100, y: 100 });
   await helper.startServer();
-  await helper.load([runtimeNode(), generateNode(), coreNode('sequence/17-split.js')], flow);
+  await helper.load([runtimeNode(), generateNode(), coreNode('sequence/17-split.js'), ...(opts.extraModules ?? [])], flow);
   const received = new Map<string, NodeMessage[]>();
   const waiters: Array<{ id: string; n: number; resolve: (m: NodeMessage[]) => void }> = [];
   for (const n of flow.filter((f) => f.type === 'helper')) {

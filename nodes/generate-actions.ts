@@ -1,0 +1,65 @@
+/**
+ * The generate node's structured path (issue #15): `msg.format` ("json" or a JSON Schema) and
+ * `msg.tools` (OpenAI format). Streamed text goes to output 1 as usual (never tool markup); the
+ * parsed reply (msg.payload = the object) or the final answer (msg.stats.toolCalls) to output 2;
+ * tool calls the flow must run itself go to output 2 as `msg.toolCalls` (payload = the model's text).
+ * The work is lib/actions; this only maps it onto messages.
+ */
+import { checkFormat, checkTools, generateStructured, runToolLoop, type ReplyFormat } from '../lib/actions';
+import type { JobRequest, JobRunner, ToolSpec } from '../lib/runtime/types';
+import { callTool, hasTool, toolboxSpecs } from './shared/toolbox';
+
+export interface ActionsRequest {
+  format?: ReplyFormat;
+  tools?: ToolSpec[];
+  /** The toolbox whose ax650-tool nodes run the calls. */
+  toolbox?: string;
+  maxRounds?: number;
+  toolTimeoutMs?: number;
+}
+
+/** The generate node's tool settings. */
+export interface ToolSettings {
+  toolbox: string;
+  maxRounds: number;
+  toolTimeoutMs: number;
+}
+
+/** The actions a message asks for, checked (BAD_INPUT on a bad format or tools list); undefined for a plain prompt. */
+export function actionsOf(msg: { format?: unknown; tools?: unknown }, settings: ToolSettings, nodeFormat: unknown): ActionsRequest | undefined {
+  const out: ActionsRequest = { maxRounds: settings.maxRounds, toolTimeoutMs: settings.toolTimeoutMs };
+  const format = msg.format ?? nodeFormat;
+  if (format !== undefined && format !== '') out.format = checkFormat(format);
+  const boxTools = settings.toolbox ? toolboxSpecs(settings.toolbox) : [];
+  const msgTools = msg.tools !== undefined ? checkTools(msg.tools) : [];
+  const tools = [...boxTools.filter((t) => !msgTools.some((m) => m.function.name === t.function.name)), ...msgTools];
+  if (tools.length > 0) out.tools = tools;
+  if (settings.toolbox) out.toolbox = settings.toolbox;
+  return out.format || out.tools ? out : undefined;
+}
+
+export type ActionsOutcome =
+  | { kind: 'value'; payload: unknown; text: string; stats: object }
+  | { kind: 'final'; payload: string; stats: object; messages: object[] }
+  | { kind: 'calls'; payload: string; toolCalls: object[]; stats: object; messages: object[] };
+
+export async function runActions(runner: JobRunner, request: JobRequest, actions: ActionsRequest, onDelta: (text: string) => void): Promise<ActionsOutcome> {
+  if (actions.tools) {
+    // Without tool nodes every call is handed to the flow (output 2, msg.toolCalls).
+    const box = actions.toolbox;
+    const out = await runToolLoop(runner, request, {
+      tools: actions.tools,
+      onDelta,
+      ...(actions.maxRounds !== undefined ? { maxRounds: actions.maxRounds } : {}),
+      ...(actions.toolTimeoutMs !== undefined ? { toolTimeoutMs: actions.toolTimeoutMs } : {}),
+      canRun: (name) => box !== undefined && hasTool(box, name),
+      runTool: (call, signal) => callTool(box ?? '', call, signal),
+    });
+    if (out.kind === 'calls') {
+      return { kind: 'calls', payload: out.text, toolCalls: out.calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments ?? {} })), stats: out.stats, messages: out.messages };
+    }
+    return { kind: 'final', payload: out.text, stats: out.stats, messages: out.messages };
+  }
+  const out = await generateStructured(runner, request, actions.format!, { onDelta });
+  return { kind: 'value', payload: out.value, text: out.text, stats: out.result.stats };
+}

@@ -1,0 +1,55 @@
+/**
+ * The tool nodes of each named toolbox, and the calls waiting for an ax650-tool-result node (the
+ * pairing http in / http response use: the call's id travels in msg.toolCall). Module state: one per
+ * Node-RED process, like Node-RED's own http routes.
+ */
+import type { ToolCall, ToolSpec } from '../../lib/runtime/types';
+
+export interface ToolEndpoint {
+  spec: ToolSpec;
+  /** Fires the tool node's branch with the call. */
+  fire(call: ToolCall, key: string): void;
+}
+
+const boxes = new Map<string, Map<string, ToolEndpoint>>();
+const pending = new Map<string, (value: unknown) => void>();
+let seq = 0;
+
+export function addTool(toolbox: string, endpoint: ToolEndpoint): () => void {
+  let box = boxes.get(toolbox);
+  if (!box) boxes.set(toolbox, (box = new Map()));
+  box.set(endpoint.spec.function.name, endpoint);
+  return () => {
+    if (box.get(endpoint.spec.function.name) === endpoint) box.delete(endpoint.spec.function.name);
+  };
+}
+
+export function toolboxSpecs(toolbox: string): ToolSpec[] {
+  return [...(boxes.get(toolbox)?.values() ?? [])].map((e) => e.spec);
+}
+
+export function hasTool(toolbox: string, name: string): boolean {
+  return boxes.get(toolbox)?.has(name) === true;
+}
+
+/** Fires the tool node and resolves with what its ax650-tool-result node hands back. */
+export function callTool(toolbox: string, call: ToolCall, signal: AbortSignal): Promise<unknown> {
+  const endpoint = boxes.get(toolbox)?.get(call.name);
+  if (!endpoint) return Promise.reject(new Error(`no tool node "${call.name}" in toolbox "${toolbox}"`));
+  const key = `${Date.now().toString(36)}-${++seq}`;
+  return new Promise((resolve) => {
+    pending.set(key, resolve);
+    signal.addEventListener('abort', () => pending.delete(key), { once: true });
+    endpoint.fire(call, key);
+  });
+}
+
+/** An ax650-tool-result node got a message: false when no call waits for that id (timed out, or not a tool message). */
+export function answerTool(key: unknown, value: unknown): boolean {
+  if (typeof key !== 'string') return false;
+  const resolve = pending.get(key);
+  if (!resolve) return false;
+  pending.delete(key);
+  resolve(value);
+  return true;
+}

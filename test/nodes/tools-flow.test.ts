@@ -1,0 +1,127 @@
+/**
+ * Issue #15 in real Node-RED: msg.tools and msg.format on ax650-generate, over the simulator's
+ * scripted model (AX650_SIM_TOOL_SCRIPT / AX650_SIM_REPLY_SCRIPT). Output 1 never carries tool markup.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHarness, type Harness } from './flow-harness';
+import { TEST_KIND } from '../helpers/kind';
+import { toolNodes } from '../helpers/nr';
+import type { NodeMessage } from '../../nodes/red-types';
+
+/** The one place the main-api kind is left out until the 2025 runtime speaks tools. */
+const SKIP = TEST_KIND === 'main-api' ? 'tools on the 2025 runtime: g1tools branch' : false;
+
+const MOVE = { type: 'function', function: { name: 'move', parameters: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } } };
+const TOOL_SCRIPT = [
+  { calls: [{ name: 'move', arguments: { x: 1 } }] },
+  { raw: '<tool_call>\n{"name": "move", "arguments": {"x": \n</tool_call>' },
+  { raw: '<tool_call>\n{"name": "move", "arguments": {}}\n</tool_call>' },
+];
+const SCHEMA = { type: 'object', properties: { action: { type: 'string' }, speed: { type: 'number' } }, required: ['action', 'speed'] };
+const REPLY_SCRIPT = ['{"action": "go", "speed": 1}', 'not json', '{"action": "go", "speed": 2}', 'no', 'still no'];
+
+describe('ax650-generate with msg.tools and msg.format', { skip: SKIP }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(TOOL_SCRIPT), AX650_SIM_REPLY_SCRIPT: JSON.stringify(REPLY_SCRIPT) } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('a tool call without a tool node goes out on output 2 as msg.toolCalls; no markup on output 1', async () => {
+    h.node('gen').receive({ payload: 'Move the arm', tools: [MOVE] });
+    const [final] = await h.waitFor('gen-final', 1);
+    const calls = (final as NodeMessage & { toolCalls: Array<{ name: string; arguments: unknown }> }).toolCalls;
+    assert.deepEqual(calls.map((c) => [c.name, c.arguments]), [['move', { x: 1 }]]);
+    for (const m of h.received.get('gen-stream')!) assert.doesNotMatch(String(m.payload), /tool_call|"name"/);
+  });
+
+  test('a malformed call and an invalid repair reach Catch as TOOL_ARGS_INVALID', async () => {
+    h.node('gen').receive({ payload: 'Move', tools: [MOVE] });
+    const [caught] = await h.waitFor('caught', 1);
+    assert.equal((caught!.error as { code?: string }).code, 'TOOL_ARGS_INVALID');
+  });
+
+  test('JSON schema: valid, invalid-then-repaired, still invalid (SCHEMA_MISMATCH with the raw text)', async () => {
+    h.node('gen').receive({ payload: 'Go', format: SCHEMA });
+    h.node('gen').receive({ payload: 'Go', format: SCHEMA });
+    const finals = await h.waitFor('gen-final', 3);
+    assert.deepEqual(finals[1]!.payload, { action: 'go', speed: 1 });
+    assert.deepEqual(finals[2]!.payload, { action: 'go', speed: 2 });
+    h.node('gen').receive({ payload: 'Go', format: SCHEMA });
+    const caught = await h.waitFor('caught', 2);
+    const err = caught[1]!.error as { code?: string; message: string };
+    assert.equal(err.code, 'SCHEMA_MISMATCH');
+    assert.match(err.message, /still no/);
+  });
+
+  test('a bad format is BAD_INPUT', async () => {
+    h.node('gen').receive({ payload: 'Go', format: 'yaml' });
+    const caught = await h.waitFor('caught', 3);
+    assert.equal((caught[2]!.error as { code?: string }).code, 'BAD_INPUT');
+  });
+});
+
+const GRIP = { type: 'function', function: { name: 'grip', parameters: { type: 'object', properties: { closed: { type: 'boolean' } }, required: ['closed'] } } };
+const ARM_SCRIPT = [
+  { calls: [{ name: 'move', arguments: { x: 'left' } }] },
+  { calls: [{ name: 'move', arguments: { x: 1 } }, { name: 'grip', arguments: { closed: true } }] },
+  { text: 'Done: moved and gripped.' },
+  { calls: [{ name: 'move', arguments: { x: 2 } }] },
+  { text: 'Next answer.' },
+  { calls: [{ name: 'fly', arguments: {} }] },
+];
+
+describe('ax650-tool and ax650-tool-result branches', { skip: SKIP }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(ARM_SCRIPT) },
+      generators: [{ id: 'gen', toolbox: 'arm', toolTimeout: 1 }],
+      extraModules: toolNodes(),
+      extraNodes: [
+        { id: 'move', z: 'tab', type: 'ax650-tool', toolName: 'move', description: 'Move the arm', schema: JSON.stringify(MOVE.function.parameters), toolbox: 'arm', wires: [['branch']] },
+        { id: 'grip', z: 'tab', type: 'ax650-tool', toolName: 'grip', schema: JSON.stringify(GRIP.function.parameters), toolbox: 'arm', wires: [['branch']] },
+        { id: 'branch', z: 'tab', type: 'helper' },
+        { id: 'result', z: 'tab', type: 'ax650-tool-result' },
+      ],
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('invalid arguments are repaired; two tools, two rounds, the final answer with stats.toolCalls', async () => {
+    let answering = true;
+    h.node('branch').on('input', (msg: NodeMessage) => {
+      if (answering) h.node('result').receive({ ...msg, payload: { ok: true, at: (msg.payload as { x?: number }).x ?? null } });
+    });
+    h.node('gen').receive({ payload: 'Pick up the cup' });
+    const [final] = await h.waitFor('gen-final', 1);
+    answering = false;
+    assert.equal(final!.payload, 'Done: moved and gripped.');
+    const stats = final!.stats as { toolCalls: Array<{ name: string; arguments: unknown }> };
+    assert.deepEqual(stats.toolCalls.map((c) => [c.name, c.arguments]), [['move', { x: 1 }], ['grip', { closed: true }]]);
+    const branch = h.received.get('branch')!;
+    assert.deepEqual(branch.map((m) => m.payload), [{ x: 1 }, { closed: true }]);
+    assert.deepEqual((branch[0] as NodeMessage & { toolCall: { name: string } }).toolCall.name, 'move');
+    for (const m of h.received.get('gen-stream')!) assert.doesNotMatch(String(m.payload), /tool_call/);
+  });
+
+  test('a branch that never answers: TOOL_TIMEOUT, and the next prompt is answered', async () => {
+    h.node('gen').receive({ payload: 'Move again' });
+    const [caught] = await h.waitFor('caught', 1);
+    assert.equal((caught!.error as { code?: string }).code, 'TOOL_TIMEOUT');
+    h.node('gen').receive({ payload: 'And now?' });
+    const finals = await h.waitFor('gen-final', 2);
+    assert.equal(finals[1]!.payload, 'Next answer.');
+  });
+
+  test('an unknown tool: TOOL_UNKNOWN', async () => {
+    h.node('gen').receive({ payload: 'Fly' });
+    const caught = await h.waitFor('caught', 2);
+    assert.equal((caught[1]!.error as { code?: string }).code, 'TOOL_UNKNOWN');
+  });
+});
