@@ -1,7 +1,7 @@
 /**
  * Scripted replies (AX650_SIM_TOOL_SCRIPT, AX650_SIM_REPLY_SCRIPT), the same knobs on both simulated runtimes:
  * the n-th generation whose prompt carries tools is answered by element n of the tool script, the n-th
- * generation of any kind by string n of the reply script (the tool script wins for prompts with tools).
+ * generation the tool script did not answer by string n of the reply script (the tool script wins for prompts with tools).
  * Tool calls are written exactly as Qwen3 writes them: `<tool_call>\n{"name": "move", "arguments": {"x": 1}}\n</tool_call>`,
  * calls separated by "\n". Past the end of a script the ordinary simulated reply comes back.
  */
@@ -64,13 +64,13 @@ export class ScriptedReplies {
 
   constructor(private readonly tools: ToolScriptStep[] | undefined, private readonly replies: string[] | undefined) {}
 
-  /** The scripted text for the next generation, or undefined for the ordinary reply. Counts every call. */
+  /** The scripted text for the next generation, or undefined for the ordinary reply. */
   next(withTools: boolean): string | undefined {
-    const n = this.turns++;
     if (withTools && this.tools) {
       const step = this.tools[this.toolTurns++];
       if (step) return toolStepText(step);
     }
-    return this.replies?.[n];
+    // As on the axllm simulator: a generation the tool script answered does not use up a reply.
+    return this.replies?.[this.turns++];
   }
 }

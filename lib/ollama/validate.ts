@@ -134,7 +134,11 @@ export function readMessages(value: unknown, allowContentParts: boolean, images:
     const own: ImageInput[] = allowContentParts ? [] : asHttp(() => ollamaImages(m.images, `${field}.images`));
     const message: ChatMessage = { role, content: readContent(m.content, `${field}.content`, own) };
     images[i] = own;
-    return asHttp(() => addToolParts(m, i, field, message));
+    try {
+      return addToolParts(m, i, field, message);
+    } catch (e) {
+      throw isAx650Error(e) ? new HttpError(400, e.message) : e;
+    }
   });
 }
 

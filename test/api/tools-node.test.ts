@@ -12,14 +12,12 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import type { Runtime } from '../../lib/runtime/runtime';
 import { simulatorTestEnv } from '../../simulator/env';
-import { createKindModelDir, TEST_KIND } from '../helpers/kind';
+import { createKindModelDir } from '../helpers/kind';
 import { freePort, isAlive } from '../helpers/sim';
 import { getHelper, runtimeNode, type FlowNode, type NodeModule } from '../helpers/nr';
 
 const apiNode = (): NodeModule => (require(path.resolve(__dirname, '../../nodes/ax650-api.js')) as { default: NodeModule }).default;
 
-/** The one place this test is skipped: until the 2025 runtime's tool template and parser land. */
-const SKIP = TEST_KIND === 'main-api' ? 'tools on the 2025 runtime: g1tools branch' : false;
 
 const MOVE = {
   type: 'function' as const,
@@ -27,7 +25,7 @@ const MOVE = {
 };
 const FINAL = 'The arm is at x=12.';
 
-describe('ax650-api node: a tool round trip', { skip: SKIP }, () => {
+describe('ax650-api node: a tool round trip', () => {
   const helper = getHelper();
   let dir: string;
 

@@ -5,12 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './flow-harness';
-import { TEST_KIND } from '../helpers/kind';
 import { toolNodes } from '../helpers/nr';
 import type { NodeMessage } from '../../nodes/red-types';
 
-/** The one place the main-api kind is left out until the 2025 runtime speaks tools. */
-const SKIP = TEST_KIND === 'main-api' ? 'tools on the 2025 runtime: g1tools branch' : false;
 
 const MOVE = { type: 'function', function: { name: 'move', parameters: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } } };
 const TOOL_SCRIPT = [
@@ -21,7 +18,7 @@ const TOOL_SCRIPT = [
 const SCHEMA = { type: 'object', properties: { action: { type: 'string' }, speed: { type: 'number' } }, required: ['action', 'speed'] };
 const REPLY_SCRIPT = ['{"action": "go", "speed": 1}', 'not json', '{"action": "go", "speed": 2}', 'no', 'still no'];
 
-describe('ax650-generate with msg.tools and msg.format', { skip: SKIP }, () => {
+describe('ax650-generate with msg.tools and msg.format', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness({ simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(TOOL_SCRIPT), AX650_SIM_REPLY_SCRIPT: JSON.stringify(REPLY_SCRIPT) } });
@@ -74,7 +71,7 @@ const ARM_SCRIPT = [
   { calls: [{ name: 'fly', arguments: {} }] },
 ];
 
-describe('ax650-tool and ax650-tool-result branches', { skip: SKIP }, () => {
+describe('ax650-tool and ax650-tool-result branches', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness({
