@@ -6,7 +6,8 @@
  * API → the reply in its debug node → `/nodes` lists every node type without error → Node-RED stopped
  * → no process of the package left. This is the test that catches a run-time need on a dev dependency.
  * A second tab describes a PNG with a simulated VL model (issue 16): sharp, a dependency with native
- * binaries, must resolve and load in the installed package.
+ * binaries, must resolve and load in the installed package; and runs one tool round (issue 15) through an
+ * ax650-tool / ax650-tool-result branch: ajv validates the arguments from the installed package.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,18 +34,36 @@ const ERROR_DEBUG = 'c0a1e9b2f7d34e11';
 
 const LOOK = 'packed-vision-look';
 const SEEN_DEBUG = 'packed-vision-seen';
+const GRIP = 'packed-tools-grip';
+const GRIP_ARGS_DEBUG = 'packed-tools-args';
+const GRIPPED_DEBUG = 'packed-tools-final';
+const GRIPPED_STATS_DEBUG = 'packed-tools-stats';
+/** The scripted model: one call of `grip` in Qwen3's format, then the answer after the tool's result. */
+const TOOL_SCRIPT = [{ calls: [{ name: 'grip', arguments: { closed: true } }] }, { text: 'The gripper is closed.' }];
 
-/** A VL runtime (simulator, axllm kind) and inject → change → generate → debug, the image a PNG in the inject. */
+/**
+ * A VL runtime (simulator, axllm kind) and inject → change → generate → debug, the image a PNG in the inject;
+ * and inject → generate (toolbox "arm") with the tool `grip` as a branch: ax650-tool → change → ax650-tool-result.
+ */
 async function visionTab(modelDir: string): Promise<FlowNode[]> {
   const png = await solid(32, 24, RED, 'png');
   const z = 'packed-vision-tab';
   return [
     { id: z, type: 'tab', label: 'vision' },
-    { id: 'packed-vision-rt', type: 'ax650-runtime', name: 'VL', mode: 'simulator', runtime: 'axllm', modelDir, binary: '', devices: 'auto', systemPrompt: '', tokenizerMode: 'builtin', tokenizerPort: await freeLoopbackPort(), tokenizerUrl: '', startOn: 'deploy', queueLimit: 8, loadStallSec: 60, maxCrashes: 5, modelName: 'qwen3-vl', flags: '', simEnv: JSON.stringify(simulatorTestEnv), runtimePort: await freeLoopbackPort() },
+    { id: 'packed-vision-rt', type: 'ax650-runtime', name: 'VL', mode: 'simulator', runtime: 'axllm', modelDir, binary: '', devices: 'auto', systemPrompt: '', tokenizerMode: 'builtin', tokenizerPort: await freeLoopbackPort(), tokenizerUrl: '', startOn: 'deploy', queueLimit: 8, loadStallSec: 60, maxCrashes: 5, modelName: 'qwen3-vl', flags: '', simEnv: JSON.stringify({ ...simulatorTestEnv, AX650_SIM_TOOL_SCRIPT: JSON.stringify(TOOL_SCRIPT) }), runtimePort: await freeLoopbackPort() },
     { id: LOOK, z, type: 'inject', name: 'Look', props: [{ p: 'payload' }], repeat: '', once: false, topic: '', payload: JSON.stringify([...png]), payloadType: 'bin', x: 100, y: 100, wires: [['packed-vision-change']] },
     { id: 'packed-vision-change', z, type: 'change', name: '', rules: [{ t: 'move', p: 'payload', pt: 'msg', to: 'image', tot: 'msg' }, { t: 'set', p: 'payload', pt: 'msg', to: 'What do you see?', tot: 'str' }], x: 250, y: 100, wires: [['packed-vision-gen']] },
     { id: 'packed-vision-gen', z, type: 'ax650-generate', runtime: 'packed-vision-rt', x: 400, y: 100, wires: [[], [SEEN_DEBUG]] },
     { id: SEEN_DEBUG, z, type: 'debug', name: 'seen', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', x: 550, y: 100, wires: [] },
+    { id: GRIP, z, type: 'inject', name: 'Grip', props: [{ p: 'payload' }], repeat: '', once: false, topic: '', payload: 'Close the gripper.', payloadType: 'str', x: 100, y: 200, wires: [['packed-tools-gen']] },
+    { id: 'packed-tools-gen', z, type: 'ax650-generate', runtime: 'packed-vision-rt', toolbox: 'arm', maxRounds: 4, toolTimeout: 30, format: '', schema: '', x: 300, y: 200, wires: [[], [GRIPPED_DEBUG, GRIPPED_STATS_DEBUG]] },
+    { id: 'packed-tools-tool', z, type: 'ax650-tool', name: '', toolName: 'grip', description: 'Open or close the gripper', schema: JSON.stringify({ type: 'object', properties: { closed: { type: 'boolean' } }, required: ['closed'] }), toolbox: 'arm', x: 100, y: 260, wires: [['packed-tools-done', GRIP_ARGS_DEBUG]] },
+    { id: 'packed-tools-done', z, type: 'change', name: '', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"ok":true}', tot: 'json' }], x: 300, y: 260, wires: [['packed-tools-result']] },
+    { id: 'packed-tools-result', z, type: 'ax650-tool-result', name: '', x: 500, y: 260, wires: [] },
+    { id: GRIP_ARGS_DEBUG, z, type: 'debug', name: 'grip args', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', x: 300, y: 320, wires: [] },
+    { id: GRIPPED_DEBUG, z, type: 'debug', name: 'gripped', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', x: 550, y: 200, wires: [] },
+    // The sidebar cuts messages at 1000 characters: the stats get their own debug node.
+    { id: GRIPPED_STATS_DEBUG, z, type: 'debug', name: 'gripped stats', active: true, tosidebar: true, console: false, tostatus: false, complete: 'stats', targetType: 'msg', x: 550, y: 240, wires: [] },
   ];
 }
 
@@ -132,6 +151,17 @@ test(`packed tarball installed with --omit=dev --engine-strict runs example ${EX
       assert.equal(look.status, 200, await look.text());
       const seenEvent = await waitFor('the description in the "seen" debug node', 60_000, () => feed.events.find((e) => e.id === SEEN_DEBUG), log);
       assert.match(seenEvent.msg, /I see a 32x24 PNG image, mostly red/);
+
+      // One tool round: the branch gets the validated arguments, the final answer counts the call.
+      const grip = await fetch(`${nr.url}/inject/${GRIP}`, { method: 'POST' });
+      assert.equal(grip.status, 200, await grip.text());
+      const final = await waitFor('the answer in the "gripped" debug node', 60_000, () => feed.events.find((e) => e.id === GRIPPED_DEBUG), log);
+      const args = feed.events.find((e) => e.id === GRIP_ARGS_DEBUG);
+      assert.deepEqual(JSON.parse(args?.msg ?? 'null'), { closed: true }, 'the tool branch got the validated arguments');
+      assert.equal(final.msg, 'The gripper is closed.');
+      const stats = await waitFor('the stats in the "gripped stats" debug node', 5_000, () => feed.events.find((e) => e.id === GRIPPED_STATS_DEBUG), log);
+      const toolCalls = (JSON.parse(stats.msg) as { toolCalls?: Array<{ name: string; arguments: unknown; result: unknown }> }).toolCalls;
+      assert.deepEqual(toolCalls?.map((c) => [c.name, c.arguments, c.result]), [['grip', { closed: true }, { ok: true }]], stats.msg);
 
       // The runtime ran from the installed package, not from this repository.
       seen = processTree(nr.pid);
