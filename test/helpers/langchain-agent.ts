@@ -10,8 +10,8 @@ export interface AgentRun {
   answer: unknown;
 }
 
-export async function runOllamaAgent(baseUrl: string, tools: ToolSpec[], question: string, result: string, maxRounds = 3): Promise<AgentRun> {
-  const model = new ChatOllama({ baseUrl, model: 'qwen3-ax650' }).bindTools(tools);
+export async function runOllamaAgent(baseUrl: string, tools: ToolSpec[], question: string, result: string, maxRounds = 3, modelName = 'qwen3-ax650'): Promise<AgentRun> {
+  const model = new ChatOllama({ baseUrl, model: modelName }).bindTools(tools);
   const history: BaseMessage[] = [new HumanMessage(question)];
   const ran: AgentRun['ran'] = [];
   for (let round = 0; round < maxRounds; round++) {
