@@ -12,6 +12,7 @@ import type { EventEmitter } from 'node:events';
 import { Ax650Error } from '../errors';
 import type { RequestStat, RuntimeLogEventMap } from '../runtime/log-parser';
 import { makeToolCall, parseToolMarkup, ToolMarkupFilter } from '../actions/tool-markup';
+import { hasToolTurns } from '../tokenizer/template-messages';
 import { chatBody, errorMessage, isContextOverflow, parseModels, parseStreamData, type AxllmModel, type WireToolCall } from './axllm-protocol';
 import { toClientError } from './g1-client';
 import { classify, G1Transport, TransportError } from './g1-transport';
@@ -58,6 +59,8 @@ export class AxllmClient implements RuntimeClient {
     }
   };
   private lastWasEos = false;
+  /** PR56's native tools: unknown until a prompt with tools asked (nativeTools). */
+  private toolsNative: boolean | undefined;
   private engineWaiters = new Set<() => void>();
 
   constructor(private readonly opts: AxllmClientOptions) {
@@ -94,6 +97,37 @@ export class AxllmClient implements RuntimeClient {
     return out;
   }
 
+  /**
+   * Whether this build speaks tools natively (PR56, reference §6), asked once per runtime process with the
+   * smallest request only such a build accepts: a `tool` turn answering an assistant's `tool_calls`, one token.
+   * A build without PR56 refuses it as a model error (400) before generating; it then gets the tools as the
+   * chat template's text (axllm-text-tools.ts). Asked only when a prompt has tools, so an idle runtime sees nothing.
+   */
+  private async nativeTools(signal: AbortSignal): Promise<boolean> {
+    if (this.toolsNative !== undefined) return this.toolsNative;
+    const call = { id: 'call_0_probe', type: 'function', function: { name: 'probe', arguments: '{}' } };
+    const body = {
+      model: this.modelName ?? 'default',
+      stream: false,
+      max_tokens: 1,
+      tools: [{ type: 'function', function: { name: 'probe', description: 'Probe.', parameters: { type: 'object', properties: {} } } }],
+      messages: [{ role: 'user', content: 'probe' }, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: 'ok' }],
+    };
+    const before = this.runsEnded;
+    const res = await this.call(() => this.transport.post('/v1/chat/completions', body, signal));
+    if (res.status === 200) {
+      // Its one-token run shows its end in the log; counting it later would free the engine too early.
+      this.owedEnd = before;
+      await this.engineFree(10_000).catch(() => {
+        this.owedEnd = null;
+      });
+    }
+    // Any other answer (503, 5xx) says nothing of the build: this prompt goes as text, and the next one asks again.
+    if (res.status === 200) this.toolsNative = true;
+    else if (res.status === 400) this.toolsNative = false;
+    return this.toolsNative ?? false;
+  }
+
   /** `server_max_output_tokens` of config.json, when the server reported one (it clamps max_tokens). */
   get serverMaxOutputTokens(): number | undefined {
     return this.model?.serverMaxOutputTokens;
@@ -110,9 +144,13 @@ export class AxllmClient implements RuntimeClient {
     const ctl = new AbortController();
     const onAbort = () => ctl.abort();
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
-    const endedBefore = this.runsEnded;
+    let endedBefore = this.runsEnded;
     try {
-      const body = chatBody(this.modelName ?? 'default', req);
+      const withTools = req.tools !== undefined && req.tools.length > 0 && req.toolChoice !== 'none';
+      const nativeTools = withTools || hasToolTurns(req.history) ? await this.nativeTools(ctl.signal) : true;
+      // The probe's own run, if it made one, has ended (nativeTools waits for it): it is not this request's.
+      endedBefore = this.runsEnded;
+      const body = chatBody(this.modelName ?? 'default', req, nativeTools);
       const res = await this.call(() => this.transport.postStream('/v1/chat/completions', body, ctl.signal));
       if (res.status !== 200) {
         const msg = errorMessage(await res.text().catch(() => ''));
@@ -123,7 +161,6 @@ export class AxllmClient implements RuntimeClient {
       this.owedEnd = endedBefore;
       // Tool calls: PR56 sends them as `delta.tool_calls` (pieces merged by index); a build without it
       // prints Qwen3's <tool_call> markup as text, which is kept out of the deltas and parsed at the end.
-      const withTools = req.tools !== undefined && req.tools.length > 0 && req.toolChoice !== 'none';
       const markup = withTools ? new ToolMarkupFilter() : null;
       const wire = new Map<number, WireToolCall>();
       let failure: Ax650Error | null = null;

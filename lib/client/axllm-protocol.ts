@@ -2,6 +2,7 @@
  * The wire format of `axllm serve` (reference axllm-serve-protocol.md §4): the chat request body,
  * the SSE chunks, error bodies and `/v1/models`.
  */
+import { systemWithTools, textToolTurns } from './axllm-text-tools';
 import type { ChatMessage } from '../runtime/types';
 import type { RuntimeLimits, TurnRequest } from './runtime-client';
 
@@ -16,15 +17,19 @@ export interface AxllmModel extends RuntimeLimits {
  * `temperature: 0` into 1.0 (§4), and without both keys every build decodes greedily.
  * top_k and the repetition penalty are not request fields: the folder's post_config.json sets them.
  */
-export function chatBody(model: string, req: TurnRequest): Record<string, unknown> {
-  const turns: ChatMessage[] = [...req.history];
+export function chatBody(model: string, req: TurnRequest, nativeTools = true): Record<string, unknown> {
+  let turns: ChatMessage[] = [...req.history];
   // An empty prompt after tool results continues the assistant's turn (lib/actions tool loop).
   if (!(req.prompt === '' && turns[turns.length - 1]?.role === 'tool')) turns.push({ role: 'user', content: req.prompt, ...(req.images && req.images.length > 0 ? { images: [...req.images] } : {}) });
+  const offered = req.tools && req.tools.length > 0 && req.toolChoice !== 'none' ? req.tools : undefined;
+  // A build without PR56 gets the tools and tool turns as the template's own text (axllm-text-tools.ts).
+  const system = nativeTools ? req.system : systemWithTools(req.system, offered);
+  if (!nativeTools) turns = textToolTurns(turns);
   const messages: unknown[] = [];
-  if (req.system !== '') messages.push({ role: 'system', content: req.system });
+  if (system !== '') messages.push({ role: 'system', content: system });
   messages.push(...turns.map(wireMessage));
   const body: Record<string, unknown> = { model, messages, stream: true, enable_thinking: req.think };
-  if (req.tools && req.tools.length > 0) {
+  if (nativeTools && req.tools && req.tools.length > 0) {
     body['tools'] = req.tools;
     if (req.toolChoice !== undefined) body['tool_choice'] = typeof req.toolChoice === 'object' ? { type: 'function', function: { name: req.toolChoice.name } } : req.toolChoice;
   }

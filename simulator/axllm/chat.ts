@@ -64,11 +64,10 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
     provider.end();
   };
   const tools = toolsOn(req, d.knobs) ? true : undefined;
-  const scripted = scriptedText(req, d.knobs);
   let turns: Turn[];
   try {
     // PR56 builds (the tool knob) accept tool results and assistant tool_calls turns.
-    turns = parseMessages(req.messages, d.knobs.toolCall ?? d.knobs.toolScript);
+    turns = parseMessages(req.messages, d.knobs.nativeTools ? (d.knobs.toolCall ?? d.knobs.toolScript) : undefined);
     if (turns.length === 0) throw new MessagesError('messages is empty');
   } catch (e) {
     if (!(e instanceof MessagesError)) throw e;
@@ -82,6 +81,7 @@ export async function runChat(req: ChatRequest, d: ChatDeps, provider: Provider)
   const sampling = resolveSampling(req, d.knobs.temperatureZeroBug);
   const rendered = d.tokenizer.applyChatTemplate(turns.map((t) => ({ role: t.role, content: t.text })), true);
   const promptText = thinking === 'no_think' ? `${rendered}<think>\n\n</think>\n\n` : rendered;
+  const scripted = scriptedText(req, d.knobs, promptText, maxTokens);
   const mediaInfo = turns.flatMap((t) => t.media);
   if (mediaInfo.some((m) => m.format === 'jpeg')) await addJpegColours(mediaInfo);
   const media = mediaInfo.length;

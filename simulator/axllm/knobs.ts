@@ -22,6 +22,12 @@ export interface AxllmKnobs {
   toolCall: { name: string; arguments: unknown } | undefined;
   /** AX650_SIM_TOOL_SCRIPT: the n-th request with tools is answered by element n (calls, raw text or a plain answer). */
   toolScript: ToolScriptItem[] | undefined;
+  /**
+   * AX650_SIM_NATIVE_TOOLS (default 1): the build has PR56's tools (with a tool knob set). 0: a build without it:
+   * `tools` is ignored, a `tool` turn or `content: null` is refused, and the tool script answers the prompts whose
+   * text carries Qwen3's `# Tools` block (the package writes it itself for such a build), as plain text.
+   */
+  nativeTools: boolean;
   /** AX650_SIM_REPLY_SCRIPT: the n-th request (not taken by the tool script) is answered with string n. */
   replyScript: string[] | undefined;
   /** PR66 (merged 2026-07-08): SIGTERM, SIGHUP and SIGQUIT take SIGINT's graceful path. Off: only SIGINT is handled. */
@@ -93,6 +99,7 @@ export function readAxllmKnobs(env: NodeJS.ProcessEnv): AxllmKnobs {
     memGuard: memGuard === 'preflight' || memGuard === 'midload' ? memGuard : undefined,
     toolCall: parseToolCall(env['AX650_SIM_TOOL_CALL']),
     toolScript: parseScript('AX650_SIM_TOOL_SCRIPT', env['AX650_SIM_TOOL_SCRIPT'], isToolScriptItem, '{"calls":[{"name","arguments"}]}, {"raw"} or {"text"}'),
+    nativeTools: env['AX650_SIM_NATIVE_TOOLS'] !== '0',
     replyScript: parseScript('AX650_SIM_REPLY_SCRIPT', env['AX650_SIM_REPLY_SCRIPT'], (v): v is string => typeof v === 'string', 'a string'),
     pr66Signals: env['AX650_SIM_PR66'] === '1',
     devices: parseAxllmDevices(env['AXLLM_DEVICES']),

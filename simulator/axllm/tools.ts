@@ -36,13 +36,23 @@ let replyRequests = 0;
 
 /** The build understands tools (PR56: either tool knob set) and this request offers them. */
 export function toolsOn(req: ChatRequest, knobs: AxllmKnobs): boolean {
-  if (knobs.toolCall === undefined && knobs.toolScript === undefined) return false;
+  if (!knobs.nativeTools || (knobs.toolCall === undefined && knobs.toolScript === undefined)) return false;
   return req.tools !== undefined && req.tools.length > 0 && req.toolChoice !== 'none';
 }
 
+/** The start of Qwen3's tools block in a rendered prompt (how a build without PR56 gets tools at all). */
+const TOOLS_BLOCK = '# Tools\n\nYou may call one or more functions to assist with the user query.';
+
+/** The model sees tools: offered natively (PR56) or written into its prompt. */
+function seesTools(req: ChatRequest, knobs: AxllmKnobs, promptText: string): boolean {
+  return toolsOn(req, knobs) || (!knobs.nativeTools && (knobs.toolCall !== undefined || knobs.toolScript !== undefined) && promptText.includes(TOOLS_BLOCK));
+}
+
 /** The scripted text of this request (AX650_SIM_TOOL_SCRIPT / _TOOL_CALL / _REPLY_SCRIPT), or undefined for an ordinary reply. */
-export function scriptedText(req: ChatRequest, knobs: AxllmKnobs): string | undefined {
-  if (toolsOn(req, knobs)) {
+export function scriptedText(req: ChatRequest, knobs: AxllmKnobs, promptText: string, maxTokens: number): string | undefined {
+  // A one-token request (e.g. a client asking whether the build has PR56) could not hold a scripted reply: not spent on it.
+  if (maxTokens <= 1) return undefined;
+  if (seesTools(req, knobs, promptText)) {
     if (knobs.toolScript !== undefined) {
       const item = knobs.toolScript[toolRequests++];
       if (item !== undefined) return 'calls' in item ? qwen3ToolCalls(item.calls) : 'raw' in item ? item.raw : item.text;

@@ -65,7 +65,11 @@ describe('axllm concurrency, timeouts and disconnects (§5)', () => {
       controller.abort();
       await run.sim.waitFor(/provider not writable/, { stream: 'stderr' });
       await run.sim.waitFor(/hit eos/);
-      const end = (await run.readLog()).find((e) => e['event'] === 'run' && e['phase'] === 'end');
+      // The console line and the request log's entry are written apart: wait for the entry, not a fixed time.
+      let end: Record<string, unknown> | undefined;
+      for (const deadline = Date.now() + 5000; !end && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+        end = (await run.readLog()).find((e) => e['event'] === 'run' && e['phase'] === 'end');
+      }
       assert.equal(end?.['generated'], 25);
       assert.equal(end?.['reason'], 'eos');
     } finally {

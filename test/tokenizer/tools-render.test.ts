@@ -6,34 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ChatMessage, ToolSpec } from '../../lib/runtime/types';
+import type { ChatMessage } from '../../lib/runtime/types';
 import { startTokenizerServer, type TokenizerServer } from '../../lib/tokenizer/server';
 import { isAx650Error } from '../../lib/errors';
 import { makeTokenizerModelDir } from '../helpers/tokenizer-dir';
+import { CALL_TEXT, CALL_TURN_TEXT, RESPONSE_TEXT, RESULTS, SYSTEM, SYSTEM_TEXT, TOOLS } from '../helpers/qwen-tools-golden';
 
-const TOOLS: ToolSpec[] = [
-  { type: 'function', function: { name: 'move', description: 'Move the arm', parameters: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } } },
-  { type: 'function', function: { name: 'say', description: 'Speak é', parameters: { type: 'object', properties: { text: { type: 'string' } } } } },
-];
-const SYSTEM = 'You are a robot arm controller.';
-const CALL_TEXT = '<tool_call>\n{"name": "move", "arguments": {"x": 1}}\n</tool_call>';
-
-const SYSTEM_TEXT =
-  '<|im_start|>system\nYou are a robot arm controller.\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n' +
-  'You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n' +
-  '{"type": "function", "function": {"name": "move", "description": "Move the arm", "parameters": {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}}}\n' +
-  '{"type": "function", "function": {"name": "say", "description": "Speak é", "parameters": {"type": "object", "properties": {"text": {"type": "string"}}}}}\n' +
-  '</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n' +
-  '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call><|im_end|>\n';
 const USER_TEXT = '<|im_start|>user\nMove to x=1/no_think<|im_end|>\n';
-const CALL_TURN_TEXT = '<|im_start|>assistant\n' + CALL_TEXT + '<|im_end|>\n';
-const RESPONSE_TEXT = '<|im_start|>user\n<tool_response>\n{"ok": true}\n</tool_response>\n<tool_response>\ndone\n</tool_response><|im_end|>\n';
 const GEN = '<|im_start|>assistant\n';
-
-const RESULTS: ChatMessage[] = [
-  { role: 'tool', content: '{"ok": true}', toolName: 'move', toolCallId: 'call_0' },
-  { role: 'tool', content: 'done', toolName: 'say', toolCallId: 'call_1' },
-];
 
 describe('tools through the built-in tokenizer', () => {
   let server: TokenizerServer;
