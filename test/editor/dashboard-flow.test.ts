@@ -7,7 +7,8 @@
  * of the chat, never in the readout or under a reply; the browser console stays free of errors.
  * With a scripted model (AX650_SIM_TOOL_SCRIPT): a tool call of the example's toolbox shows as a line
  * with its arguments before the answer, its result when the branch answers, and a call the flow must
- * run (output 2's msg.toolCalls) shows too. On the runtime kind under test (AX650_TEST_KIND).
+ * run (output 2's msg.toolCalls) shows too; a second browser waiting meanwhile drops the first one's call
+ * when its own reply ends. On the runtime kind under test (AX650_TEST_KIND).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -137,6 +138,10 @@ const TOOL_SCRIPT = [
   { calls: [{ name: 'wave', arguments: { hand: 'left' } }] },
   { calls: [{ name: 'set_led', arguments: { on: true } }] },
   { text: 'The LED is on now, as you asked.' },
+  // Two pages: the first one's turn writes a while before its call, so the second page asks while it runs.
+  { raw: `Sure. ${'I will switch the status LED off for you now. '.repeat(6)}\n<tool_call>\n{"name": "set_led", "arguments": {"on": false}}\n</tool_call>` },
+  { text: 'Hello from the robot.' },
+  { text: 'The LED is off.' },
 ];
 
 /** The chat's lines in order, by kind, and what was seen first (runs in the page). */
@@ -149,6 +154,13 @@ const WATCH_TOOLS = `(() => {
     mark('result', line !== undefined && line.innerText.includes('→'));
     mark('answer', [...document.querySelectorAll('.ax650-assistant .ax650-text')].some((el) => el.firstChild && el.firstChild.nodeType === 3 && el.firstChild.textContent !== ''));
     mark('final', document.querySelector('.ax650-assistant .ax650-info') !== null);
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+})()`;
+/** Every chat line's text the page ever showed (runs in the page). */
+const SEEN_LINES = `(() => {
+  const seen = (window.__ax650Seen = []);
+  new MutationObserver(() => {
+    for (const el of document.querySelectorAll('.ax650-chat .ax650-msg')) if (!seen.includes(el.innerText)) seen.push(el.innerText);
   }).observe(document.body, { subtree: true, childList: true, characterData: true });
 })()`;
 const LINES = `[...document.querySelectorAll('.ax650-chat .ax650-msg:not(.ax650-alert)')].map((el) => el.className.match(/ax650-(user|assistant|tool)/)[1])`;
@@ -195,7 +207,30 @@ test('dashboard chat: tool calls show as lines before the answer, with their res
     await page.locator('.v-snackbar__content').first().waitFor({ state: 'detached', timeout: 5_000 }).catch(() => undefined);
     await docsScreenshot(page, 'dashboard-chat');
 
-    // No alert holds on a loopback runtime: the page's question about alerts must not leave an empty line.
+    // A second browser waiting for its own reply while the first one's tool runs: the tool's msg names no page,
+    // so the second page shows the line for a while, and drops it when its reply's stats.toolCalls do not have it.
+    const other = await browser.newPage();
+    await other.goto(`${nr.url}/dashboard/ax650-chat`);
+    await other.locator('.ax650-health').filter({ hasText: /ready/ }).waitFor({ timeout: 30_000 });
+    await ask.fill('Switch the LED off.');
+    await ask.press('Enter');
+    await page.locator('.ax650-assistant .ax650-text', { hasText: 'Sure.' }).waitFor({ timeout: 10_000 });
+    await other.evaluate(SEEN_LINES);
+    const otherAsk = other.locator('.ax650-ask input').first();
+    await otherAsk.fill('Hello?');
+    await otherAsk.press('Enter');
+    const ledOff = (p: typeof page) => p.locator('.ax650-tool', { hasText: '"on":false' });
+    await other.locator('.ax650-assistant .ax650-info').filter({ hasText: /finished$/ }).waitFor({ timeout: 30_000 });
+    const seen = (await other.evaluate('window.__ax650Seen')) as string[];
+    assert.ok(seen.some((t) => t.startsWith('🔧 set_led {"on":false}')), `the waiting page showed the call for a while: ${JSON.stringify(seen)}`);
+    assert.equal(await ledOff(other).count(), 0, 'the other page dropped the line that was not its own');
+    assert.equal(await other.locator('.ax650-tool').count(), 0);
+    await page.locator('.ax650-assistant').nth(2).locator('.ax650-info').filter({ hasText: /finished$/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await ledOff(page).locator('.ax650-info').innerText(), '→ {"ok":true,"on":false}', 'the asking page keeps its call and result');
+    assert.deepEqual(((await page.evaluate(LINES)) as string[]).slice(5), ['user', 'assistant', 'tool', 'assistant'], 'the text before the call, the call, the answer');
+    await other.close();
+
+    // An alert line, when one holds, has words: the page's question about alerts must not leave an empty line.
     for (const alert of await page.locator('.ax650-chat .ax650-alert').allInnerTexts()) assert.match(alert, /\S/);
     assert.doesNotMatch(await page.locator('.ax650-chat').innerText(), /undefined/);
     assert.deepEqual(browser.errors, []);
