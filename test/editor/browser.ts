@@ -36,6 +36,8 @@ export interface TestBrowser {
   /** Console messages of type error and uncaught page errors, in order. */
   errors: string[];
   screenshot(name: string): Promise<void>;
+  /** Another page in a context of its own (a second browser user), its errors collected in `errors` too. */
+  newPage(): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -64,12 +66,16 @@ export async function openBrowser(executablePath: string, extraArgs: readonly st
     await server.kill();
     throw e;
   }
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
-  });
-  page.on('pageerror', (e) => errors.push(`page: ${e.message}${e.stack ? `\n${e.stack}` : ''}`));
+  const open = async (): Promise<Page> => {
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
+    });
+    p.on('pageerror', (e) => errors.push(`page: ${e.message}${e.stack ? `\n${e.stack}` : ''}`));
+    return p;
+  };
+  const page = await open();
   mkdirSync(artifactsDir, { recursive: true });
   return {
     page,
@@ -77,6 +83,7 @@ export async function openBrowser(executablePath: string, extraArgs: readonly st
     screenshot: async (name) => {
       await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
     },
+    newPage: open,
     close: async () => {
       await browser.close().catch(() => undefined);
       await server.close();
