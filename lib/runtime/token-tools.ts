@@ -4,7 +4,7 @@
  * one turn, and fitting a conversation into the context the init log reported.
  */
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
-import { contextFullError, DEFAULT_LIMITS, fitConversation, qwenCounter, type ConversationCounter, type FitLimits, type FitResult } from './conversation-fit';
+import { contextFullError, DEFAULT_LIMITS, fitConversation, qwenCounter, type ConversationCounter, type FitLimits, type FitResult, type NewTurn } from './conversation-fit';
 import type { ChatMessage } from './types';
 
 export interface ContextLimits {
@@ -45,8 +45,8 @@ export class TokenTools {
     return Math.max(1, Math.min(cap, max - contextTokens));
   }
 
-  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined, heldTokens?: number): FitResult {
-    return fitConversation(this.counter, system, turns, prompt, this.fitLimits(maxTokens), heldTokens);
+  fit(system: string, turns: readonly ChatMessage[], input: NewTurn, maxTokens: number | undefined, heldTokens?: number): FitResult {
+    return fitConversation(this.counter, system, turns, input, this.fitLimits(maxTokens), heldTokens);
   }
 
   private fitLimits(maxTokens: number | undefined): FitLimits {
