@@ -49,8 +49,8 @@ export interface PrepContext {
   restoreHistory: ((messages: ChatMessage[], tools?: readonly ToolSpec[]) => void) | null;
   /** Arms the built-in tokenizer so the next turn is these tool results; null with a tokenizer that cannot. */
   armToolResults?: ((messages: ChatMessage[]) => void) | null;
-  /** Drops the oldest turns until history + prompt fit the runtime's context (conversation-fit.ts); null when limits are unknown. */
-  fit(system: string, turns: readonly ChatMessage[], input: NewTurn, maxTokens: number | undefined, heldTokens?: number): FitResult | null;
+  /** Drops the oldest turns until history + prompt (+ the tools' block) fit the runtime's context (conversation-fit.ts); null when limits are unknown. */
+  fit(system: string, turns: readonly ChatMessage[], input: NewTurn, maxTokens: number | undefined, heldTokens?: number, tools?: readonly ToolSpec[]): FitResult | null;
   /** Resolves when a reset already under way (the reset ahead) has finished; never rejects. */
   settle(): Promise<void>;
 }
@@ -114,7 +114,7 @@ export async function prepareContext(ctx: PrepContext, plan: Plan, maxTokens: nu
   // Both of the runtime's rules (lib/runtime/conversation-fit.ts): oldest exchanges go first, the turn itself is refused only if it cannot fit alone.
   const now = ctx.getContext();
   const live = stateful && now.kind === 'conversation' && now.key === plan.conversation && now.system === system && !plan.transcript;
-  const fit = ctx.fit(plan.system, plan.history ?? [], plan.toolResults ?? plan.prompt, maxTokens, live ? now.heldTokens : undefined);
+  const fit = ctx.fit(plan.system, plan.history ?? [], plan.toolResults ?? plan.prompt, maxTokens, live ? now.heldTokens : undefined, plan.tools);
   if (fit && !fit.fits) throw contextFullError(fit);
   if (fit) plan.contextTokens = fit.prefixTokens + fit.inputTokens;
   if (fit && plan.history && fit.droppedTurns > 0) {

@@ -31,7 +31,7 @@ import { Ax650Error } from '../errors';
 import { asLivedTurn, DEFAULT_SYSTEM_PROMPT } from '../tokenizer/session';
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
 import { dropOldestExchange, exchangeCount } from './tool-turns';
-import type { ChatMessage } from './types';
+import type { ChatMessage, ToolSpec } from './types';
 
 export interface FitLimits {
   /** Largest prefill group (`prefill_max_token_num` of the init log). */
@@ -56,12 +56,15 @@ export const MARGIN = 16;
 /** Share of `prefill_max_token_num` a trimmed conversation is cut down to. */
 export const TRIM_TO = 0.75;
 
-/** How a runtime kind counts a conversation; both counts are of the templated text the model sees. */
+/**
+ * How a runtime kind counts a conversation; both counts are of the templated text the model sees,
+ * with the turn's tools rendered into the system turn (the chat template's tools block).
+ */
 export interface ConversationCounter {
   /** The context before the new turn (`precompute_len` once the turns are in the KV cache). */
-  prefix(system: string, turns: readonly ChatMessage[]): number;
+  prefix(system: string, turns: readonly ChatMessage[], tools?: readonly ToolSpec[]): number;
   /** Prefix + the new turn (a user prompt, or tool results) + the generation prompt. */
-  total(system: string, turns: readonly ChatMessage[], input: NewTurn): number;
+  total(system: string, turns: readonly ChatMessage[], input: NewTurn, tools?: readonly ToolSpec[]): number;
 }
 
 /** A turn's new input: the user's prompt, or the results of the tools the last assistant turn called. */
@@ -101,9 +104,9 @@ interface Measure {
   replyRoom: boolean;
 }
 
-function measure(counter: ConversationCounter, system: string, turns: readonly ChatMessage[], prompt: NewTurn, limits: FitLimits, held?: number): Measure {
-  const counted = counter.prefix(system, turns);
-  const input = counter.total(system, turns, prompt) - counted;
+function measure(counter: ConversationCounter, system: string, turns: readonly ChatMessage[], prompt: NewTurn, limits: FitLimits, held?: number, tools?: readonly ToolSpec[]): Measure {
+  const counted = counter.prefix(system, turns, tools);
+  const input = counter.total(system, turns, prompt, tools) - counted;
   const prefix = Math.max(counted, held ?? 0) + MARGIN;
   const total = prefix + input;
   const inputLimit = inputLimitFor(prefix, limits.prefillMaxTokenNum);
@@ -119,19 +122,20 @@ export function fitConversation(
   prompt: NewTurn,
   limits: FitLimits,
   heldTokens?: number,
+  tools?: readonly ToolSpec[],
 ): FitResult {
   // Tool results continue the last exchange: it stays, whatever else goes.
   const open = typeof prompt === 'string' ? 0 : 1;
   let kept = [...turns];
   let dropped = 0;
-  let m = measure(counter, system, kept, prompt, limits, heldTokens);
+  let m = measure(counter, system, kept, prompt, limits, heldTokens, tools);
   const before = m.prefix;
   const target = Math.floor(limits.prefillMaxTokenNum * TRIM_TO);
   const dropOldest = (): void => {
     // Whole exchanges, so a tool round goes with the prompt it belongs to.
     kept = dropOldestExchange(kept);
     dropped++;
-    m = measure(counter, system, kept, prompt, limits);
+    m = measure(counter, system, kept, prompt, limits, undefined, tools);
   };
   while (exchangeCount(kept) > open && !(m.rulesHold && m.replyRoom)) {
     // Keep the last exchange when only the reply room is short: an answer with context beats a longer one without.
@@ -167,11 +171,11 @@ export function qwenCounter(tok: QwenTokenizer): ConversationCounter {
     { role: 'system', content: system === '' ? DEFAULT_SYSTEM_PROMPT : system },
     ...turns.map(asLivedTurn),
   ];
-  const count = (messages: ChatMessage[]): number => tok.encode(tok.applyChatTemplate(messages, true)).length;
+  const count = (messages: ChatMessage[], tools?: readonly ToolSpec[]): number => tok.encode(tok.applyChatTemplate(messages, true, tools && tools.length > 0 ? tools : undefined)).length;
   return {
     // The reset's token_ids: the history without the 3-token generation prompt.
-    prefix: (system, turns) => count(lived(system, turns)) - 3,
-    total: (system, turns, input) => count([...lived(system, turns), ...(typeof input === 'string' ? [{ role: 'user' as const, content: input }] : input).map(asLivedTurn)]),
+    prefix: (system, turns, tools) => count(lived(system, turns), tools) - 3,
+    total: (system, turns, input, tools) => count([...lived(system, turns), ...(typeof input === 'string' ? [{ role: 'user' as const, content: input }] : input).map(asLivedTurn)], tools),
   };
 }
 

@@ -11,10 +11,12 @@ import { ConversationStore } from '../../lib/runtime/context-tracker';
 import type { ChatMessage } from '../../lib/runtime/types';
 
 const cost = (m: ChatMessage): number => m.content.split(/\s+/).filter(Boolean).length + 4 + (m.toolCalls?.length ?? 0) * 10;
+/** Each tool in the system turn's tools block costs 100 tokens. */
 const counter: ConversationCounter = {
-  prefix: (system, turns) => system.split(' ').length + turns.reduce((n, t) => n + cost(t), 0),
-  total: (system, turns, input) => counter.prefix(system, turns) + (typeof input === 'string' ? cost({ role: 'user', content: input }) : input.reduce((n, t) => n + cost(t), 0)) + 3,
+  prefix: (system, turns, tools) => system.split(' ').length + (tools?.length ?? 0) * 100 + turns.reduce((n, t) => n + cost(t), 0),
+  total: (system, turns, input, tools) => counter.prefix(system, turns, tools) + (typeof input === 'string' ? cost({ role: 'user', content: input }) : input.reduce((n, t) => n + cost(t), 0)) + 3,
 };
+const MOVE_TOOL = { type: 'function' as const, function: { name: 'move' } };
 const words = (n: number, tag: string): string => Array.from({ length: n }, () => tag).join(' ');
 const call = (id: string) => ({ id, name: 'move', arguments: { x: 1 }, raw: '{"x": 1}' });
 /** A prompt whose answer needed one tool round: user, assistant (call), tool, assistant. */
@@ -65,6 +67,16 @@ test('tool results as the new turn: older exchanges go, the open one (prompt, ca
   const tooBig = fitConversation(counter, 'sys', turns, [{ ...results[0]!, content: words(400, 'res') }], { prefillMaxTokenNum: 300, maxTokenLen: 4096, replyReserve: 0 });
   assert.equal(tooBig.fits, false, 'results that cannot fit even with the open exchange alone: CONTEXT_FULL, not an orphan result');
   assert.deepEqual(tooBig.turns, open);
+});
+
+test('the tools rendered into the system turn count: a toolbox takes room the history gives up', () => {
+  const turns = [...plain(0, 40), ...plain(1, 40)];
+  const limits = { prefillMaxTokenNum: 500, maxTokenLen: 4096, replyReserve: 0 };
+  assert.equal(fitConversation(counter, 'sys', turns, 'next', limits).droppedTurns, 0, 'without tools it fits');
+  const withTools = fitConversation(counter, 'sys', turns, 'next', limits, undefined, [MOVE_TOOL, MOVE_TOOL]);
+  assert.ok(withTools.fits);
+  assert.equal(withTools.droppedTurns, 1, 'two tools (200 tokens) push the oldest exchange out');
+  assert.ok(withTools.prefixTokens >= 200);
 });
 
 test('a transcript never starts with a tool result (its call is not there)', () => {
