@@ -40,6 +40,12 @@ export function followUp(request: JobRequest, messages: ChatMessage[]): JobReque
   return { ...rest, messages };
 }
 
+/** The next turn of a request in its stored conversation: the same settings and key, only the new input (no images). */
+export function conversationTurn(request: JobRequest, added: Pick<JobRequest, 'prompt' | 'toolResults'>): JobRequest {
+  const { images: _i, toolResults: _r, ...rest } = request;
+  return { ...rest, ...added };
+}
+
 /** The stats of several turns: the last turn's, with the token counts and times added up. */
 export function sumStats(results: readonly JobResult[]): JobResult['stats'] {
   const last = results[results.length - 1]!.stats;

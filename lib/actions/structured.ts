@@ -6,7 +6,7 @@
 import { Ax650Error } from '../errors';
 import type { JobRequest, JobResult, JobRunner } from '../runtime/types';
 import { parseJsonReply } from './json-reply';
-import { followUp, runTurn, sumStats, transcriptOf, type DeltaSink } from './run-turn';
+import { conversationTurn, followUp, runTurn, sumStats, transcriptOf, type DeltaSink } from './run-turn';
 import { compileSchema, validateAgainst } from './validate';
 
 /** `"json"`: any JSON value; an object: a JSON Schema the reply must match. */
@@ -70,7 +70,9 @@ export async function generateStructured(runner: JobRunner, request: JobRequest,
         params: { reason: check.message, raw: result.text, repairs: repair },
       });
     }
-    messages.push({ role: 'assistant', content: result.text }, { role: 'user', content: `That reply is not usable: ${check.message}. ${formatInstruction(format)}` });
-    req = followUp(request, messages.map((m) => ({ ...m })));
+    const again = `That reply is not usable: ${check.message}. ${formatInstruction(format)}`;
+    messages.push({ role: 'assistant', content: result.text }, { role: 'user', content: again });
+    // In a stored conversation the repair is its next prompt (the history is there); else the transcript so far.
+    req = request.conversation !== undefined && request.messages === undefined ? conversationTurn(request, { prompt: again }) : followUp(request, messages.map((m) => ({ ...m })));
   }
 }

@@ -4,13 +4,15 @@
  * TOOL_UNKNOWN) → the calls run, each within the tool timeout (TOOL_TIMEOUT) → their results go back
  * as `tool` messages → the model continues. After `maxRounds` tool rounds the model must answer
  * (tool_choice "none"). Each model turn is one job through the Runtime's queue, so the NPU is free
- * while the tools run.
+ * while the tools run. A request with a conversation key (and no transcript) keeps the whole round in
+ * that conversation: the follow-up turns send only what is new (the tool results, a repair prompt)
+ * under the same key, and the Runtime stores them with the replies (JobRequest.toolResults).
  */
 import { Ax650Error } from '../errors';
 import type { ChatMessage, JobRequest, JobResult, JobRunner, JobStats, ToolCall, ToolChoice, ToolSpec } from '../runtime/types';
 import { checkCalls } from './tool-calls';
 import { renderToolCall } from './tool-markup';
-import { followUp, runTurn, sumStats, transcriptOf, type DeltaSink } from './run-turn';
+import { conversationTurn, followUp, runTurn, sumStats, transcriptOf, type DeltaSink } from './run-turn';
 
 export interface ToolLoopOptions {
   tools: ToolSpec[];
@@ -63,6 +65,9 @@ export async function runToolLoop(runner: JobRunner, request: JobRequest, opts: 
   let repairs = 0;
   let repairsThisRound = 0;
   let req: JobRequest = { ...request, tools: opts.tools, toolChoice: opts.toolChoice ?? 'auto' };
+  // The next turn: in the stored conversation (only the new part), else the whole transcript so far.
+  const stored = request.conversation !== undefined && request.messages === undefined;
+  const next = (added: Pick<JobRequest, 'prompt' | 'toolResults'>): JobRequest => (stored ? conversationTurn(request, added) : followUp(request, copy(messages)));
   const stats = (): ToolLoopStats => ({ ...sumStats(results), toolCalls: executed, rounds, repairs });
   for (;;) {
     const result = await runTurn(runner, req, opts.onDelta);
@@ -79,11 +84,9 @@ export async function runToolLoop(runner: JobRunner, request: JobRequest, opts: 
       }
       repairsThisRound++;
       repairs++;
-      messages.push(
-        { role: 'assistant', content: [result.text, ...calls.map(renderToolCall)].filter((s) => s !== '').join('\n') },
-        { role: 'user', content: `Your tool call was invalid: ${what}. Call the tool again with arguments that match its JSON Schema.` },
-      );
-      req = { ...followUp(request, copy(messages)), tools: opts.tools, toolChoice: req.toolChoice ?? 'auto' };
+      const repair = `Your tool call was invalid: ${what}. Call the tool again with arguments that match its JSON Schema.`;
+      messages.push({ role: 'assistant', content: [result.text, ...calls.map(renderToolCall)].filter((s) => s !== '').join('\n') }, { role: 'user', content: repair });
+      req = { ...next({ prompt: repair }), tools: opts.tools, toolChoice: req.toolChoice ?? 'auto' };
       continue;
     }
     repairsThisRound = 0;
@@ -92,16 +95,18 @@ export async function runToolLoop(runner: JobRunner, request: JobRequest, opts: 
     }
     rounds++;
     messages.push({ role: 'assistant', content: result.text, toolCalls: calls });
+    const answers: ChatMessage[] = [];
     for (const call of calls) {
       opts.onToolCall?.(call);
       const t0 = Date.now();
       const value = await withTimeout(opts.runTool, call, opts.toolTimeoutMs ?? 30_000);
       executed.push({ id: call.id, name: call.name, arguments: call.arguments ?? {}, result: value, ms: Date.now() - t0 });
-      messages.push({ role: 'tool', content: typeof value === 'string' ? value : JSON.stringify(value ?? null), toolCallId: call.id, toolName: call.name });
+      answers.push({ role: 'tool', content: typeof value === 'string' ? value : JSON.stringify(value ?? null), toolCallId: call.id, toolName: call.name });
     }
+    messages.push(...answers);
     // After the first round a "required" choice would loop for ever; after the last the model must answer.
     const choice: ToolChoice = rounds >= maxRounds ? 'none' : opts.toolChoice === 'required' || typeof opts.toolChoice === 'object' ? 'auto' : (opts.toolChoice ?? 'auto');
-    req = { ...followUp(request, copy(messages)), tools: opts.tools, toolChoice: choice };
+    req = { ...next({ prompt: request.prompt, toolResults: answers }), tools: opts.tools, toolChoice: choice };
   }
 }
 

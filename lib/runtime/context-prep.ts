@@ -7,7 +7,8 @@
  *   first, never the system prompt) and sent as it is, so its prefix stays stable between turns.
  */
 import { Ax650Error } from '../errors';
-import { contextFullError, normalizeHistory, type FitResult } from './conversation-fit';
+import { contextFullError, normalizeHistory, type FitResult, type NewTurn } from './conversation-fit';
+import { answersOpenCalls, closeOpenCalls } from './tool-turns';
 import type { ContextContent, Conversation, ConversationStore } from './context-tracker';
 import type { ChatMessage, JobRequest, JobStats, PreparedImage, ToolSpec } from './types';
 import type { RuntimeClient } from '../client/runtime-client';
@@ -29,8 +30,13 @@ export interface Plan {
   contextTokens?: number;
   /** Tools rendered for this turn (none when toolChoice is 'none'). */
   tools?: ToolSpec[];
-  /** Stateful kinds: the transcript's trailing tool results, the new turn in place of a prompt. */
+  /**
+   * Tool results, the new turn in place of a prompt: a transcript's trailing ones, or a conversation's
+   * (JobRequest.toolResults). A stateful kind arms them for its tokenizer; a stateless one sends them after the history.
+   */
   toolResults?: ChatMessage[];
+  /** The conversation no longer holds the calls these tool results answer (a msg.reset while the tools ran). */
+  lostCalls?: boolean;
 }
 
 export interface PrepContext {
@@ -43,8 +49,8 @@ export interface PrepContext {
   restoreHistory: ((messages: ChatMessage[], tools?: readonly ToolSpec[]) => void) | null;
   /** Arms the built-in tokenizer so the next turn is these tool results; null with a tokenizer that cannot. */
   armToolResults?: ((messages: ChatMessage[]) => void) | null;
-  /** Drops the oldest turns until history + prompt fit the runtime's context (conversation-fit.ts); null when limits are unknown. */
-  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined, heldTokens?: number): FitResult | null;
+  /** Drops the oldest turns until history + prompt (+ the tools' block) fit the runtime's context (conversation-fit.ts); null when limits are unknown. */
+  fit(system: string, turns: readonly ChatMessage[], input: NewTurn, maxTokens: number | undefined, heldTokens?: number, tools?: readonly ToolSpec[]): FitResult | null;
   /** Resolves when a reset already under way (the reset ahead) has finished; never rejects. */
   settle(): Promise<void>;
 }
@@ -73,11 +79,19 @@ function basePlan(req: JobRequest, ctx: Pick<PrepContext, 'conversations' | 'def
     const prompt = endsUser ? last.content : last && last.role === 'tool' ? '' : req.prompt;
     const history = keepImageBudget(normalizeHistory(endsUser ? rest.slice(0, -1) : rest));
     const images = endsUser && last.images ? last.images : (req.images ?? []);
-    return { prompt, system: sys?.content ?? req.system ?? ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true, stored: null, images };
+    const plan: Plan = { prompt, system: sys?.content ?? req.system ?? ctx.defaultSystem, history, conversation: req.conversation ?? null, transcript: true, stored: null, images };
+    return withTrailingResults(plan);
+  }
+  if (req.conversation && req.toolResults) {
+    // A tool round of a stored conversation: its last assistant turn made the calls these results answer.
+    const conv = ctx.conversations.get(req.conversation);
+    const base: Plan = { prompt: '', system: conv?.system ?? req.system ?? ctx.defaultSystem, history: conv ? [...conv.turns] : [], conversation: req.conversation, transcript: false, stored: conv ?? null, images: [] };
+    return { ...base, toolResults: req.toolResults.map((m) => ({ ...m })), ...(conv && answersOpenCalls(conv.turns, req.toolResults) ? {} : { lostCalls: true }) };
   }
   if (req.conversation) {
     const conv = ctx.conversations.getOrCreate(req.conversation, req.system ?? ctx.defaultSystem);
-    return { prompt: req.prompt, system: conv.system, history: conv.turns, conversation: req.conversation, transcript: false, stored: conv, images: req.images ?? [] };
+    // Calls the flow never answered are text by now: a new prompt follows them.
+    return { prompt: req.prompt, system: conv.system, history: closeOpenCalls(conv.turns), conversation: req.conversation, transcript: false, stored: conv, images: req.images ?? [] };
   }
   return { prompt: req.prompt, system: req.system ?? ctx.defaultSystem, history: null, conversation: null, transcript: false, stored: null, images: req.images ?? [] };
 }
@@ -90,14 +104,17 @@ function basePlan(req: JobRequest, ctx: Pick<PrepContext, 'conversations' | 'def
 export async function prepareContext(ctx: PrepContext, plan: Plan, maxTokens: number | undefined, stats: Partial<JobStats>, signal: AbortSignal): Promise<number> {
   await ctx.settle();
   if (signal.aborted) return 0;
+  if (plan.lostCalls) {
+    throw new Ax650Error('ABORTED', `The conversation "${plan.conversation ?? ''}" was reset while its tools ran: the tool results were not sent to the model.`, { params: { conversation: plan.conversation ?? '' } });
+  }
   const stateful = ctx.client.capabilities.statefulContext;
-  if (stateful) takeToolResults(ctx, plan);
+  if (stateful && plan.toolResults && !ctx.armToolResults) throw toolsUnsupported();
   const system = contextSystem(plan);
   let mustReset = plan.transcript;
   // Both of the runtime's rules (lib/runtime/conversation-fit.ts): oldest exchanges go first, the turn itself is refused only if it cannot fit alone.
   const now = ctx.getContext();
   const live = stateful && now.kind === 'conversation' && now.key === plan.conversation && now.system === system && !plan.transcript;
-  const fit = ctx.fit(plan.system, plan.history ?? [], plan.prompt, maxTokens, live ? now.heldTokens : undefined);
+  const fit = ctx.fit(plan.system, plan.history ?? [], plan.toolResults ?? plan.prompt, maxTokens, live ? now.heldTokens : undefined, plan.tools);
   if (fit && !fit.fits) throw contextFullError(fit);
   if (fit) plan.contextTokens = fit.prefixTokens + fit.inputTokens;
   if (fit && plan.history && fit.droppedTurns > 0) {
@@ -140,12 +157,10 @@ function toolsUnsupported(): Ax650Error {
 }
 
 /** A transcript that ends with tool results continues with them as the new turn (the prompt is not used). */
-function takeToolResults(ctx: PrepContext, plan: Plan): void {
+function withTrailingResults(plan: Plan): Plan {
   const history = plan.history ?? [];
   let start = history.length;
   while (start > 0 && history[start - 1]?.role === 'tool') start--;
-  if (start === history.length) return;
-  if (!ctx.armToolResults) throw toolsUnsupported();
-  plan.toolResults = history.slice(start);
-  plan.history = history.slice(0, start);
+  if (start === history.length) return plan;
+  return { ...plan, toolResults: history.slice(start), history: history.slice(0, start) };
 }

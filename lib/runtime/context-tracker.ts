@@ -4,6 +4,7 @@
  * (prepared ahead of time after a stateless job, while the NPU is otherwise idle).
  */
 import { keepImageBudget, restoredTurn } from '../vision/transcript';
+import { capTurns, closeOpenCalls, readStoredTurns } from './tool-turns';
 import type { ChatMessage, PreparedImage } from './types';
 
 export type ContextContent =
@@ -14,7 +15,7 @@ export type ContextContent =
 
 export interface Conversation {
   system: string;
-  /** Completed turns, oldest first: user, assistant, user, assistant… */
+  /** Completed turns, oldest first: user, assistant, user, assistant…; a tool round is assistant (calls), tool…, assistant. */
   turns: ChatMessage[];
 }
 
@@ -38,9 +39,8 @@ export class ConversationStore {
     for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
       const c = value as Partial<Conversation> | null;
       if (!c || typeof c.system !== 'string' || !Array.isArray(c.turns)) continue;
-      const turns = c.turns.filter(
-        (t): t is ChatMessage => typeof t === 'object' && t !== null && (t.role === 'user' || t.role === 'assistant') && typeof t.content === 'string',
-      ).map(restoredTurn);
+      // Tool rounds read back whole or not at all (lib/runtime/tool-turns.ts).
+      const turns = readStoredTurns(c.turns).map(restoredTurn);
       this.map.set(key, { system: c.system, turns });
       n++;
     }
@@ -68,12 +68,21 @@ export class ConversationStore {
   }
 
   addTurn(key: string, user: string, assistant: string, images: readonly PreparedImage[] = []): void {
+    this.append(key, [{ role: 'user', content: user, ...(images.length > 0 ? { images: [...images] } : {}) }, { role: 'assistant', content: assistant }]);
+  }
+
+  /**
+   * Adds a turn's messages: a prompt and its reply, or a tool round's results and the reply after them.
+   * Calls left unanswered before a new prompt are closed into text; the cap drops whole exchanges.
+   */
+  append(key: string, turns: readonly ChatMessage[]): void {
     const c = this.map.get(key);
-    if (!c) return;
-    c.turns.push({ role: 'user', content: user, ...(images.length > 0 ? { images: [...images] } : {}) }, { role: 'assistant', content: assistant });
+    if (!c || turns.length === 0) return;
+    if (turns[0]!.role !== 'tool') c.turns = closeOpenCalls(c.turns);
+    c.turns.push(...turns.map((t) => ({ ...t })));
     // Images stay within a budget (lib/vision/transcript.ts): older ones become the text "[image]".
-    if (images.length > 0) c.turns = keepImageBudget(c.turns);
-    if (c.turns.length > this.maxTurns * 2) c.turns.splice(0, c.turns.length - this.maxTurns * 2);
+    if (turns.some((t) => t.images && t.images.length > 0)) c.turns = keepImageBudget(c.turns);
+    if (c.turns.length > this.maxTurns * 2) c.turns = capTurns(c.turns, this.maxTurns * 2);
     this.onChange?.();
   }
 

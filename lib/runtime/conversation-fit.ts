@@ -11,8 +11,12 @@
  * that restores the kept turns in a reset prefill, and a stateless one (axllm) that sends them with
  * every request. Its contract:
  *   - the system prompt and the new user turn are always kept; turns are dropped oldest first, a
- *     whole user/assistant exchange at a time, so the kept history stays a suffix of the given one
- *     (a stable prefix for a runtime that reuses its KV cache);
+ *     whole exchange at a time (a user turn and everything up to the next one: its reply, or its tool
+ *     calls, their results and the answer; lib/runtime/tool-turns.ts), so the kept history stays a
+ *     suffix of the given one (a stable prefix for a runtime that reuses its KV cache) and never holds
+ *     a tool result without its call;
+ *   - the new turn may be tool results (a tool round of a conversation): then the exchange they belong
+ *     to is still open and is never dropped;
  *   - history is dropped only when a rule fails or the reply room is short, and then down to
  *     TRIM_TO of the context, so the next turns continue the live context instead of each paying a
  *     reset prefill of the whole history (about 20 s for 2,000 tokens on the NPU); the last exchange
@@ -26,7 +30,8 @@
 import { Ax650Error } from '../errors';
 import { asLivedTurn, DEFAULT_SYSTEM_PROMPT } from '../tokenizer/session';
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
-import type { ChatMessage } from './types';
+import { dropOldestExchange, exchangeCount } from './tool-turns';
+import type { ChatMessage, ToolSpec } from './types';
 
 export interface FitLimits {
   /** Largest prefill group (`prefill_max_token_num` of the init log). */
@@ -51,13 +56,19 @@ export const MARGIN = 16;
 /** Share of `prefill_max_token_num` a trimmed conversation is cut down to. */
 export const TRIM_TO = 0.75;
 
-/** How a runtime kind counts a conversation; both counts are of the templated text the model sees. */
+/**
+ * How a runtime kind counts a conversation; both counts are of the templated text the model sees,
+ * with the turn's tools rendered into the system turn (the chat template's tools block).
+ */
 export interface ConversationCounter {
   /** The context before the new turn (`precompute_len` once the turns are in the KV cache). */
-  prefix(system: string, turns: readonly ChatMessage[]): number;
-  /** Prefix + the new user turn + the generation prompt. */
-  total(system: string, turns: readonly ChatMessage[], prompt: string): number;
+  prefix(system: string, turns: readonly ChatMessage[], tools?: readonly ToolSpec[]): number;
+  /** Prefix + the new turn (a user prompt, or tool results) + the generation prompt. */
+  total(system: string, turns: readonly ChatMessage[], input: NewTurn, tools?: readonly ToolSpec[]): number;
 }
+
+/** A turn's new input: the user's prompt, or the results of the tools the last assistant turn called. */
+export type NewTurn = string | readonly ChatMessage[];
 
 export interface FitResult {
   /** The kept history, a suffix of the given turns. */
@@ -93,9 +104,9 @@ interface Measure {
   replyRoom: boolean;
 }
 
-function measure(counter: ConversationCounter, system: string, turns: readonly ChatMessage[], prompt: string, limits: FitLimits, held?: number): Measure {
-  const counted = counter.prefix(system, turns);
-  const input = counter.total(system, turns, prompt) - counted;
+function measure(counter: ConversationCounter, system: string, turns: readonly ChatMessage[], prompt: NewTurn, limits: FitLimits, held?: number, tools?: readonly ToolSpec[]): Measure {
+  const counted = counter.prefix(system, turns, tools);
+  const input = counter.total(system, turns, prompt, tools) - counted;
   const prefix = Math.max(counted, held ?? 0) + MARGIN;
   const total = prefix + input;
   const inputLimit = inputLimitFor(prefix, limits.prefillMaxTokenNum);
@@ -108,27 +119,30 @@ export function fitConversation(
   counter: ConversationCounter,
   system: string,
   turns: readonly ChatMessage[],
-  prompt: string,
+  prompt: NewTurn,
   limits: FitLimits,
   heldTokens?: number,
+  tools?: readonly ToolSpec[],
 ): FitResult {
+  // Tool results continue the last exchange: it stays, whatever else goes.
+  const open = typeof prompt === 'string' ? 0 : 1;
   let kept = [...turns];
   let dropped = 0;
-  let m = measure(counter, system, kept, prompt, limits, heldTokens);
+  let m = measure(counter, system, kept, prompt, limits, heldTokens, tools);
   const before = m.prefix;
   const target = Math.floor(limits.prefillMaxTokenNum * TRIM_TO);
   const dropOldest = (): void => {
-    // Whole exchanges, so the history keeps alternating user/assistant.
-    kept = kept.slice(kept[0]?.role === 'user' && kept[1]?.role === 'assistant' ? 2 : 1);
+    // Whole exchanges, so a tool round goes with the prompt it belongs to.
+    kept = dropOldestExchange(kept);
     dropped++;
-    m = measure(counter, system, kept, prompt, limits);
+    m = measure(counter, system, kept, prompt, limits, undefined, tools);
   };
-  while (kept.length > 0 && !(m.rulesHold && m.replyRoom)) {
+  while (exchangeCount(kept) > open && !(m.rulesHold && m.replyRoom)) {
     // Keep the last exchange when only the reply room is short: an answer with context beats a longer one without.
-    if (m.rulesHold && kept.length <= 2) break;
+    if (m.rulesHold && exchangeCount(kept) <= 1) break;
     dropOldest();
   }
-  while (dropped > 0 && kept.length > 2 && m.prefix + m.input > target) dropOldest();
+  while (dropped > 0 && exchangeCount(kept) > 1 && m.prefix + m.input > target) dropOldest();
   return {
     turns: kept,
     droppedTurns: dropped,
@@ -157,11 +171,11 @@ export function qwenCounter(tok: QwenTokenizer): ConversationCounter {
     { role: 'system', content: system === '' ? DEFAULT_SYSTEM_PROMPT : system },
     ...turns.map(asLivedTurn),
   ];
-  const count = (messages: ChatMessage[]): number => tok.encode(tok.applyChatTemplate(messages, true)).length;
+  const count = (messages: ChatMessage[], tools?: readonly ToolSpec[]): number => tok.encode(tok.applyChatTemplate(messages, true, tools && tools.length > 0 ? tools : undefined)).length;
   return {
     // The reset's token_ids: the history without the 3-token generation prompt.
-    prefix: (system, turns) => count(lived(system, turns)) - 3,
-    total: (system, turns, prompt) => count([...lived(system, turns), asLivedTurn({ role: 'user', content: prompt })]),
+    prefix: (system, turns, tools) => count(lived(system, turns), tools) - 3,
+    total: (system, turns, input, tools) => count([...lived(system, turns), ...(typeof input === 'string' ? [{ role: 'user' as const, content: input }] : input).map(asLivedTurn)], tools),
   };
 }
 
@@ -190,7 +204,7 @@ export function normalizeHistory(messages: readonly ChatMessage[]): ChatMessage[
       if (m.images) last.images = [...(last.images ?? []), ...m.images];
     } else out.push(toolFields(m));
   }
-  while (out[0]?.role === 'assistant') out.shift();
+  while (out[0] && out[0].role !== 'user') out.shift();
   if (out[out.length - 1]?.role === 'user') out.pop();
   return out;
 }

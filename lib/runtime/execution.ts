@@ -9,7 +9,7 @@ import type { RuntimeClient, TurnOutcome } from '../client/runtime-client';
 import { contextSystem, planFor, prepareContext, type Plan, type PrepContext } from './context-prep';
 import { ThinkFilter } from './think-filter';
 import type { Job } from './job';
-import type { DoneReason, JobResult, JobStats, ToolCall } from './types';
+import type { ChatMessage, DoneReason, JobResult, JobStats, ToolCall } from './types';
 
 export interface RuntimeReportedStats {
   runtimeTtftMs?: number;
@@ -136,6 +136,11 @@ export class JobExecution {
         raw += d;
         emitVisible(filter ? filter.push(d) : d);
       });
+      // Tool results cannot go into a fresh context without the calls they answer.
+      if (outcome.reason === 'context-full' && plan.toolResults) {
+        ctx.setContext({ kind: 'unknown' });
+        throw new Ax650Error('CONTEXT_FULL', 'The tool results do not fit in the model context after the conversation so far; shorten the tool results or reset the conversation.');
+      }
       if (outcome.reason === 'context-full' && !this.stopReason) {
         // Only when the fit could not see the limits: the history goes, the conversation and this turn stay.
         stats.contextReset = true;
@@ -205,12 +210,15 @@ export class JobExecution {
     const { ctx } = this;
     const req = this.job.request;
     const sampling = { ...ctx.sampling, ...stripUndefined(req.sampling ?? {}) };
-    const turn: Parameters<RuntimeClient['generate']>[0] = { prompt: plan.prompt, system: plan.system, history: plan.history ?? [], sampling, think: req.think === true };
+    // A stateless runtime gets tool results after the history; a stateful one gets them armed in its tokenizer.
+    const stateless = !ctx.client.capabilities.statefulContext;
+    const history = stateless && plan.toolResults ? [...(plan.history ?? []), ...plan.toolResults] : (plan.history ?? []);
+    const turn: Parameters<RuntimeClient['generate']>[0] = { prompt: plan.prompt, system: plan.system, history, sampling, think: req.think === true };
     if (plan.images.length > 0) turn.images = plan.images;
     if (ctx.client.capabilities.maxTokens) turn.maxTokens = this.sentMaxTokens = req.maxTokens ?? ctx.replyBudget(plan.contextTokens);
     if (plan.tools) turn.tools = plan.tools;
     if (req.toolChoice !== undefined) turn.toolChoice = req.toolChoice;
-    if (plan.toolResults) ctx.armToolResults?.(plan.toolResults);
+    if (plan.toolResults && !stateless) ctx.armToolResults?.(plan.toolResults);
     // The stats joiner counts only generates the runtime accepted, in order (lib/runtime/stats-joiner.ts).
     const onAccepted = () => {
       this.accepted = true;
@@ -232,7 +240,10 @@ export class JobExecution {
     if (plan.conversation && this.stopReason !== 'crash' && !forgotten) {
       // The runtime keeps even a stopped reply as last_reply (reference §1.6), so the history does too.
       if (plan.transcript) ctx.conversations.setTurns(plan.conversation, plan.history ?? [], plan.system);
-      ctx.conversations.addTurn(plan.conversation, plan.prompt, stripThink(raw), plan.images);
+      // The turn's input (a prompt, or a tool round's results) and the reply with any tool calls it made.
+      const input: ChatMessage[] = plan.toolResults ?? [{ role: 'user', content: plan.prompt, ...(plan.images.length > 0 ? { images: [...plan.images] } : {}) }];
+      const reply: ChatMessage = { role: 'assistant', content: stripThink(raw), ...(this.toolCalls && this.toolCalls.length > 0 ? { toolCalls: this.toolCalls } : {}) };
+      ctx.conversations.append(plan.conversation, [...input, reply]);
       ctx.setContext({ kind: 'conversation', key: plan.conversation, system: contextSystem(plan) });
     } else {
       ctx.setContext(this.stopReason === 'crash' ? { kind: 'unknown' } : { kind: 'used' });

@@ -173,7 +173,7 @@ export class Runtime extends RuntimeBase implements JobRunner {
       },
       restoreHistory: tokServer ? (m, t) => tokServer.setNextResetHistory(m, t) : null,
       armToolResults: tokServer ? (m) => tokServer.setNextToolResults(m) : null,
-      fit: (system, turns, prompt, maxTokens, held) => tools.fit(system, turns, prompt, maxTokens, held),
+      fit: (system, turns, input, maxTokens, held, toolSpecs) => tools.fit(system, turns, input, maxTokens, held, toolSpecs),
       replyBudget: (contextTokens) => tools.replyBudget(this.cfg.maxReplyTokens, contextTokens),
       beginGenerate: (id) => this.joiner.beginGenerate(id),
       runtimeStats: (id) => this.joiner.statsFor(id, 300),

@@ -4,8 +4,8 @@
  * one turn, and fitting a conversation into the context the init log reported.
  */
 import type { QwenTokenizer } from '../tokenizer/qwen-tokenizer';
-import { contextFullError, DEFAULT_LIMITS, fitConversation, qwenCounter, type ConversationCounter, type FitLimits, type FitResult } from './conversation-fit';
-import type { ChatMessage } from './types';
+import { contextFullError, DEFAULT_LIMITS, fitConversation, qwenCounter, type ConversationCounter, type FitLimits, type FitResult, type NewTurn } from './conversation-fit';
+import type { ChatMessage, ToolSpec } from './types';
 
 export interface ContextLimits {
   maxTokenLen: number | null;
@@ -45,8 +45,8 @@ export class TokenTools {
     return Math.max(1, Math.min(cap, max - contextTokens));
   }
 
-  fit(system: string, turns: readonly ChatMessage[], prompt: string, maxTokens: number | undefined, heldTokens?: number): FitResult {
-    return fitConversation(this.counter, system, turns, prompt, this.fitLimits(maxTokens), heldTokens);
+  fit(system: string, turns: readonly ChatMessage[], input: NewTurn, maxTokens: number | undefined, heldTokens?: number, tools?: readonly ToolSpec[]): FitResult {
+    return fitConversation(this.counter, system, turns, input, this.fitLimits(maxTokens), heldTokens, tools);
   }
 
   private fitLimits(maxTokens: number | undefined): FitLimits {

@@ -95,6 +95,11 @@ export interface JobRequest {
   /** Tools the model may call this turn; a reply that calls them ends with `JobResult.toolCalls`. */
   tools?: ToolSpec[];
   toolChoice?: ToolChoice;
+  /**
+   * With `conversation`: the results (role 'tool') of the calls the conversation's last assistant turn made.
+   * They are this turn's input in place of `prompt`, and are stored in the conversation with the reply.
+   */
+  toolResults?: ChatMessage[];
   sampling?: SamplingOptions;
   /** Stop after this many completion tokens (counted by the package; the runtime has no such setting). */
   maxTokens?: number;

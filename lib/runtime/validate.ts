@@ -101,6 +101,11 @@ export function validateRequest(req: JobRequest): JobRequest {
     throw bad(`conversation must be a non-empty string key (at most 200 characters), got ${describe(req.conversation)}.`, 'conversation');
   }
   if (req.messages !== undefined) validateMessages(req.messages);
+  if (req.toolResults !== undefined) {
+    if (req.conversation === undefined || req.messages !== undefined) throw bad('toolResults continue a stored conversation: they need a conversation key and no messages.', 'toolResults');
+    const results = validateMessages(req.toolResults);
+    if (results.some((m) => m.role !== 'tool')) throw bad('toolResults must all be tool turns (role "tool").', 'toolResults');
+  }
   if (req.priority !== undefined) finiteNumber(req.priority, 'priority', -1000, 1000, true);
   if (req.maxTokens !== undefined) finiteNumber(req.maxTokens, 'max_tokens', 1, 100000, true);
   const t = req.timeouts ?? {};

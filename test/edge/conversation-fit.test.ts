@@ -11,7 +11,7 @@ import type { ChatMessage } from '../../lib/runtime/types';
 const cost = (text: string): number => text.split(/\s+/).filter(Boolean).length + 4;
 const counter: ConversationCounter = {
   prefix: (system, turns) => cost(system) + turns.reduce((n, t) => n + cost(t.content), 0),
-  total: (system, turns, prompt) => counter.prefix(system, turns) + cost(prompt) + 3,
+  total: (system, turns, input) => counter.prefix(system, turns) + (typeof input === 'string' ? cost(input) : input.reduce((n, t) => n + cost(t.content), 0)) + 3,
 };
 const words = (n: number, tag: string): string => Array.from({ length: n }, () => tag).join(' ');
 const exchange = (i: number, n: number): ChatMessage[] => [

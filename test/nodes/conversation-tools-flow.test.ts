@@ -1,0 +1,109 @@
+/**
+ * msg.conversation with tools, in real Node-RED on the kind under test: the prompt, the model's tool
+ * calls, the tool results and the answer all become part of the conversation, so the next prompt's
+ * context holds the tool round (axllm: the transcript in the runtime's request log; the 2025 runtime:
+ * what the built-in tokenizer rendered for the runtime, live and after a restore); msg.reset forgets it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHarness, type Harness } from './flow-harness';
+import { toolNodes } from '../helpers/nr';
+import { TEST_KIND } from '../helpers/kind';
+import { readSimLog } from '../edge/sim-log';
+import type { NodeMessage } from '../../nodes/red-types';
+
+const MOVE = { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] };
+const SCRIPT = [
+  { calls: [{ name: 'move', arguments: { x: 1 } }] },
+  { text: 'Moved the arm.' },
+  { text: 'I moved the arm to x=1.' },
+  { text: 'Hello from the other chat.' },
+  { text: 'I still remember the move.' },
+  { text: 'A fresh start.' },
+];
+const RESULT = 'arm-at-1';
+/** The model's call as the runtime's context holds it. */
+const CALL = TEST_KIND === 'axllm' ? /"tool_calls":\[\{"id":"[^"]+","type":"function","function":\{"name":"move","arguments":"\{\\"x\\": ?1\}"/ : /<tool_call>\n\{"name": "move", "arguments": \{"x": 1\}\}\n<\/tool_call>/;
+
+/** What the model was given for its last generation: the built-in tokenizer's last encode (2025), or axllm's last request's messages. */
+function contexts(h: Harness): () => Promise<string> {
+  const server = h.runtime.tokenizerServer;
+  if (TEST_KIND === 'main-api') {
+    assert.ok(server, 'the built-in tokenizer runs');
+    const seen: string[] = [];
+    server.on('encode', (e) => seen.push(server.tokenizer.decode(e.tokenIds)));
+    return async () => seen[seen.length - 1] ?? '';
+  }
+  return async () => {
+    const chats = (await readSimLog(h.simLog)).flatMap((e) => (e.event === 'request' && e.path === '/v1/chat/completions' ? [e.body as { messages: unknown }] : []));
+    return JSON.stringify(chats[chats.length - 1]?.messages ?? []);
+  };
+}
+
+describe('msg.conversation with tools keeps the tool round in the conversation', () => {
+  let h: Harness;
+  let lastContext: () => Promise<string>;
+  before(async () => {
+    h = await startHarness({
+      simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(SCRIPT) },
+      generators: [{ id: 'gen', toolbox: 'arm', toolTimeout: 5 }],
+      extraModules: toolNodes(),
+      extraNodes: [
+        { id: 'move', z: 'tab', type: 'ax650-tool', toolName: 'move', description: 'Move the arm', schema: JSON.stringify(MOVE), toolbox: 'arm', wires: [['branch']] },
+        { id: 'branch', z: 'tab', type: 'helper' },
+        { id: 'result', z: 'tab', type: 'ax650-tool-result' },
+      ],
+    });
+    h.node('branch').on('input', (msg: NodeMessage) => h.node('result').receive({ ...msg, payload: RESULT }));
+    lastContext = contexts(h);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('the next prompt of the conversation sees the prompt, the call, the result and the answer', async () => {
+    h.node('gen').receive({ payload: 'Pick up the cup', conversation: 'robot' });
+    const [first] = await h.waitFor('gen-final', 1);
+    assert.equal(first!.payload, 'Moved the arm.');
+    assert.deepEqual((first!.stats as { toolCalls: Array<{ name: string; result: unknown }> }).toolCalls.map((c) => [c.name, c.result]), [['move', RESULT]]);
+
+    h.node('gen').receive({ payload: 'What did you just do?', conversation: 'robot' });
+    const finals = await h.waitFor('gen-final', 2);
+    assert.equal(finals[1]!.payload, 'I moved the arm to x=1.');
+    const seen = await lastContext();
+    assert.match(seen, /Pick up the cup/);
+    assert.match(seen, CALL);
+    assert.match(seen, new RegExp(RESULT));
+    assert.match(seen, /Moved the arm\./);
+    assert.ok(seen.indexOf('Pick up the cup') < seen.indexOf(RESULT) && seen.indexOf(RESULT) < seen.indexOf('What did you just do?'), 'in the order they happened');
+    assert.deepEqual(h.runtime.conversations.get('robot')!.turns.map((t) => t.role), ['user', 'assistant', 'tool', 'assistant', 'user', 'assistant']);
+  });
+
+  test('after another conversation used the runtime, the tool round comes back with the history', async () => {
+    h.node('gen').receive({ payload: 'Hello', conversation: 'other' });
+    await h.waitFor('gen-final', 3);
+    const other = await lastContext();
+    assert.doesNotMatch(other, new RegExp(RESULT), 'the other conversation does not see it');
+    assert.doesNotMatch(other, CALL);
+    h.node('gen').receive({ payload: 'Do you remember?', conversation: 'robot' });
+    const finals = await h.waitFor('gen-final', 4);
+    assert.equal(finals[3]!.payload, 'I still remember the move.');
+    const seen = await lastContext();
+    assert.match(seen, CALL);
+    assert.match(seen, new RegExp(RESULT));
+    assert.match(seen, /What did you just do\?/);
+  });
+
+  test('msg.reset forgets the tool round with the rest of the conversation', async () => {
+    h.node('gen').receive({ reset: true, conversation: 'robot' });
+    h.node('gen').receive({ payload: 'And now?', conversation: 'robot' });
+    const finals = await h.waitFor('gen-final', 5);
+    assert.equal(finals[4]!.payload, 'A fresh start.');
+    const seen = await lastContext();
+    assert.match(seen, /And now\?/);
+    assert.doesNotMatch(seen, new RegExp(RESULT));
+    assert.doesNotMatch(seen, /Pick up the cup/);
+    assert.doesNotMatch(seen, CALL);
+    assert.equal(h.received.get('caught')!.length, 0, 'no errors on the way');
+  });
+});
