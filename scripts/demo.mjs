@@ -69,9 +69,27 @@ function adapt(flows) {
 
 const userDir = resolve(process.env.AX650_DEMO_DIR ?? join(root, '.demo'));
 mkdirSync(userDir, { recursive: true });
+
+// The camera examples need a vision-language model. Without a model folder of the user's, they run on a second
+// simulated runtime with a VL folder (Qwen3-VL-2B's layout, in the demo folder); with one, on the user's runtime.
+const VL_RUNTIME_ID = 'demo-runtime-vl';
+const vlModelDir = join(userDir, 'vl-model');
+if (process.env.AX650_MODEL_DIR === undefined && !existsSync(join(vlModelDir, 'config.json'))) {
+  const { createAxllmSimModelDir } = require(join(root, 'dist/simulator/axllm/model-dir.js'));
+  await createAxllmSimModelDir(vlModelDir, { vision: true });
+}
+function withVisionRuntime(flows) {
+  if (process.env.AX650_MODEL_DIR !== undefined) return flows;
+  const vision = new Set(flows.filter((n) => n.type === 'tab' && /^vision-/.test(n.label)).map((n) => n.id));
+  const vlRuntime = {
+    ...runtime, id: VL_RUNTIME_ID, name: 'VL (demo simulator)', mode: 'simulator', runtime: 'axllm', modelDir: vlModelDir,
+    modelName: 'qwen3-vl', tokenizerPort: 12346, runtimePort: 8001,
+  };
+  return [vlRuntime, ...flows.map((n) => (vision.has(n.z) && n.runtime === RUNTIME_ID ? { ...n, runtime: VL_RUNTIME_ID } : n))];
+}
 const flowFile = join(userDir, 'flows.json');
 const kept = !reset && existsSync(flowFile);
-const flows = adapt(kept ? JSON.parse(readFileSync(flowFile, 'utf8')) : exampleFlows(runtime));
+const flows = adapt(kept ? JSON.parse(readFileSync(flowFile, 'utf8')) : withVisionRuntime(exampleFlows(runtime)));
 if (kept) {
   // Only what this start must change is written back; everything else the user edited stays as it is.
   if (JSON.stringify(JSON.parse(readFileSync(flowFile, 'utf8'))) !== JSON.stringify(flows)) writeFileSync(flowFile, JSON.stringify(flows, null, 2));

@@ -2,7 +2,8 @@
  * #17.4, `npm start` (scripts/demo.mjs) as a user runs it: after Ctrl-C no `ax650-mosq-*` folder is
  * left in the temp folder and no process of the demo runs; a flow edited in the editor (deployed
  * through the admin API, as the Deploy button does) is still there after the next start; --reset
- * (and AX650_DEMO_RESET=1) brings the examples back.
+ * (and AX650_DEMO_RESET=1) brings the examples back. The camera example answers a PNG upload: without a model
+ * folder of the user's it runs on the demo's simulated VL runtime.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freeLoopbackPort, processTree, repoRoot } from '../helpers/node-red-process';
 import { alive, waitForText } from '../editor/flows';
+import { RED, solid } from '../vision/images';
 
 interface Demo {
   url: string;
@@ -69,6 +71,12 @@ test('the demo leaves no temp folders, keeps flow edits across starts, and reset
     assert.match(demo.output(), /example flows written to/);
     const first = await flows(demo.url);
     assert.ok(first.some((n) => n.type === 'ax650-generate'), 'the examples are deployed');
+    // The camera example's upload endpoint, as its help says to call it.
+    await waitForText(() => demo.output(), /\[ax650-runtime:VL \(demo simulator\)\] NPU runtime ready after/, 60_000);
+    const described = await fetch(`${demo.url}/camera/describe`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: await solid(64, 48, RED, 'png') });
+    const text = await described.text();
+    assert.equal(described.status, 200, text);
+    assert.match(text, /I see a 64x48 PNG image, mostly red/);
     const edited = [...first, { id: 'f1a57ed17ed00001', type: 'comment', z: first.find((n) => n.type === 'tab')!.id, name: 'my own note', x: 600, y: 600, wires: [] }];
     const res = await fetch(`${demo.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(edited) });
     assert.equal(res.status, 204, await res.text());
