@@ -77,9 +77,11 @@ function partsFor(streamId: string, index: number, outer: MessageParts | undefin
 }
 
 function withoutImages(msg: NodeMessage): NodeMessage {
-  if (msg.image === undefined && msg.images === undefined) return msg;
+  // A frame given as the payload (file in → generate) is replaced by each piece's text anyway.
+  const payloadFrame = msg.payload instanceof Uint8Array;
+  if (msg.image === undefined && msg.images === undefined && !payloadFrame) return msg;
   const { image: _image, images: _images, ...rest } = msg;
-  return rest as NodeMessage;
+  return (payloadFrame ? { ...rest, payload: '' } : rest) as NodeMessage;
 }
 
 export default function register(RED: NodeAPI): void {

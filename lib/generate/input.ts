@@ -6,7 +6,7 @@
 import { Ax650Error } from '../errors';
 import { describe, parseOptions, validateMessages } from '../runtime/validate';
 import type { JobRequest, SamplingOptions } from '../runtime/types';
-import { imageInputs, type ImageInput } from '../vision/source';
+import { DEFAULT_IMAGE_PROMPT, imageInputs, sniffFormat, type ImageInput } from '../vision/source';
 
 export interface GenerateDefaults {
   system?: string;
@@ -61,6 +61,10 @@ export function parseGenerateMessage(msg: Record<string, unknown>, defaults: Gen
   }
   const messages = msg.messages === undefined || msg.messages === null ? undefined : validateMessages(msg.messages);
   let prompt: unknown = msg.payload;
+  // A JPEG/PNG as the payload (a file-in or camera node wired straight in) is the image; msg.prompt, if any, the question.
+  const payloadImage = msg.image === undefined && msg.images === undefined && prompt instanceof Uint8Array && sniffFormat(prompt) !== undefined;
+  if (payloadImage) prompt = optionalString(msg.prompt, 'prompt') ?? DEFAULT_IMAGE_PROMPT;
+  if ((prompt === undefined || prompt === null) && (msg.image !== undefined || msg.images !== undefined)) prompt = '';
   if (typeof prompt === 'object' && prompt !== null && !Array.isArray(prompt) && 'prompt' in prompt) prompt = (prompt as { prompt: unknown }).prompt;
   if (messages && (prompt === undefined || prompt === null || prompt === '')) {
     const lastUser = [...messages].reverse().find((m) => m.role === 'user');
@@ -89,5 +93,8 @@ export function parseGenerateMessage(msg: Record<string, unknown>, defaults: Gen
   const maxTokens = opts.maxTokens ?? defaults.maxTokens;
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
   if (typeof priority === 'number') request.priority = priority;
-  return { kind: 'job', request, images: imageInputs(msg.image, msg.images) };
+  const images = payloadImage ? [{ input: msg.payload, field: 'msg.payload' }] : imageInputs(msg.image, msg.images);
+  // An image with no question gets the default one, as over MQTT.
+  if (images.length > 0 && !messages && request.prompt.trim() === '') request.prompt = DEFAULT_IMAGE_PROMPT;
+  return { kind: 'job', request, images };
 }

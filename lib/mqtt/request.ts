@@ -11,10 +11,10 @@ import { addToolParts } from '../client-tools/messages';
 import { readPromptActions, type PromptActions } from './actions';
 import type { ReplyPolicy } from './reply-policy';
 import { isPublishTopic } from './topics';
-import { imageInputs, sniffFormat, type ImageInput } from '../vision/source';
+import { DEFAULT_IMAGE_PROMPT, imageInputs, sniffFormat, type ImageInput } from '../vision/source';
 
 /** The prompt of a bare image payload without a `prompt` user property (MQTT 3.1.1 has none). */
-export const DEFAULT_IMAGE_PROMPT = 'Describe this image.';
+export { DEFAULT_IMAGE_PROMPT };
 
 /** The parts of a PUBLISH the bridge reads (MQTT.js `IPublishPacket` narrowed to what matters). */
 export interface IncomingPrompt {

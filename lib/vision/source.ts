@@ -71,6 +71,9 @@ export interface ImageInput {
 }
 
 /** msg.image (one) or msg.images (a list) as a list of raw inputs with their field names; [] when neither is set. */
+/** The question asked of an image that comes without one (a bare camera frame on MQTT or in msg.payload). */
+export const DEFAULT_IMAGE_PROMPT = 'Describe this image.';
+
 export function imageInputs(one: unknown, many: unknown, base = 'msg'): ImageInput[] {
   const out: ImageInput[] = [];
   if (one !== undefined && one !== null) out.push({ input: one, field: `${base}.image` });

@@ -80,6 +80,27 @@ describe(`ax650-generate with images (${TEST_KIND})`, () => {
       assert.match(err.message, /msg\.images\[1\] is not a JPEG or PNG image/);
       assert.equal((await chatImages(h.simLog)).length, before);
     });
+
+    test('a frame as msg.payload (file in → generate) and msg.image without a question: the default question is asked', async () => {
+      const finalsBefore = h.received.get('gen-final')!.length;
+      const gen = h.node('gen');
+      gen.receive({ payload: await solid(40, 30, GREEN, 'png'), topic: 'payload-frame' });
+      gen.receive({ payload: await solid(24, 16, RED, 'jpeg'), prompt: 'Is it red?', topic: 'payload-frame-question' });
+      gen.receive({ image: await solid(20, 10, BLUE, 'png'), topic: 'image-only' });
+      const finals = (await h.waitFor('gen-final', finalsBefore + 3)).slice(finalsBefore);
+      assert.deepEqual(finals.map((m) => m.topic), ['payload-frame', 'payload-frame-question', 'image-only']);
+      assert.match(String(finals[0]!.payload), /I see a 40x30 PNG image, mostly green/);
+      assert.match(String(finals[1]!.payload), /I see a 24x16 JPEG image, mostly red/);
+      assert.match(String(finals[2]!.payload), /I see a 20x10 PNG image, mostly blue/);
+      const asked = (await readFile(h.simLog, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; path?: string; body?: { messages?: Array<{ role: string; content: unknown }> } })
+        .filter((e) => e.event === 'request' && e.path === '/v1/chat/completions').slice(-3)
+        .map((e) => JSON.stringify(e.body?.messages?.at(-1)?.content));
+      assert.match(asked[0]!, /"text":"Describe this image\."/);
+      assert.match(asked[1]!, /"text":"Is it red\?"/);
+      assert.match(asked[2]!, /"text":"Describe this image\."/);
+      const stream = h.received.get('gen-stream')!.filter((m) => m.topic === 'payload-frame');
+      assert.ok(stream.every((m) => typeof m.payload === 'string'), 'the stream carries text, not the frame');
+    });
   } else {
     test('the 2025 runtime has no vision: VISION_UNSUPPORTED at Catch, and text still works', async () => {
       const gen = h.node('gen');
