@@ -139,7 +139,7 @@ const TOOL_SCRIPT = [
   { calls: [{ name: 'set_led', arguments: { on: true } }] },
   { text: 'The LED is on now, as you asked.' },
   // Two pages: the first one's turn writes a while before its call, so the second page asks while it runs.
-  { raw: `Sure. ${'I will switch the status LED off for you now. '.repeat(6)}\n<tool_call>\n{"name": "set_led", "arguments": {"on": false}}\n</tool_call>` },
+  { raw: `Sure. ${'I will switch the status LED off for you now. '.repeat(10)}\n<tool_call>\n{"name": "set_led", "arguments": {"on": false}}\n</tool_call>` },
   { text: 'Hello from the robot.' },
   { text: 'The LED is off.' },
 ];
