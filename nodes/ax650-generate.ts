@@ -253,9 +253,10 @@ export default function register(RED: NodeAPI): void {
         index++;
         return m;
       };
-      runActions(runtime, request, actions, (text) => {
+      const onText = (text: string) => {
         if (!closing) send([piece(text, false), null]);
-      }).then(
+      };
+      runActions(runtime, request, actions, onText, runtime.conversations).then(
         (out) => {
           if (closing) return done();
           const full = RED.util.cloneMessage(msg) as NodeMessage & Record<string, unknown>;

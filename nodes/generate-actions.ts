@@ -6,7 +6,8 @@
  * The work is lib/actions; this only maps it onto messages.
  */
 import { checkFormat, checkTools, generateStructured, runToolLoop, type ReplyFormat } from '../lib/actions';
-import type { JobRequest, JobRunner, ToolSpec } from '../lib/runtime/types';
+import type { ConversationStore } from '../lib/runtime/context-tracker';
+import type { ChatMessage, JobRequest, JobRunner, ToolSpec } from '../lib/runtime/types';
 import { callTool, hasTool, toolboxSpecs } from './shared/toolbox';
 
 export interface ActionsRequest {
@@ -43,7 +44,17 @@ export type ActionsOutcome =
   | { kind: 'final'; payload: string; stats: object; messages: object[] }
   | { kind: 'calls'; payload: string; toolCalls: object[]; stats: object; messages: object[] };
 
-export async function runActions(runner: JobRunner, request: JobRequest, actions: ActionsRequest, onDelta: (text: string) => void): Promise<ActionsOutcome> {
+/**
+ * Output 2's msg.messages: in a stored conversation the whole conversation (system prompt first, this prompt's
+ * tool round included), so a flow that runs msg.toolCalls itself can send it back with the results (and the same
+ * msg.conversation) without losing the earlier history; otherwise the transcript of this prompt.
+ */
+function transcriptFor(request: JobRequest, own: ChatMessage[], conversations: Pick<ConversationStore, 'get'> | undefined): ChatMessage[] {
+  const stored = request.conversation !== undefined && request.messages === undefined ? conversations?.get(request.conversation) : undefined;
+  return stored ? [{ role: 'system', content: stored.system }, ...stored.turns.map((t) => ({ ...t }))] : own;
+}
+
+export async function runActions(runner: JobRunner, request: JobRequest, actions: ActionsRequest, onDelta: (text: string) => void, conversations?: Pick<ConversationStore, 'get'>): Promise<ActionsOutcome> {
   if (actions.tools) {
     // Without tool nodes every call is handed to the flow (output 2, msg.toolCalls).
     const box = actions.toolbox;
@@ -56,9 +67,10 @@ export async function runActions(runner: JobRunner, request: JobRequest, actions
       runTool: (call, signal) => callTool(box ?? '', call, signal),
     });
     if (out.kind === 'calls') {
-      return { kind: 'calls', payload: out.text, toolCalls: out.calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments ?? {} })), stats: out.stats, messages: out.messages };
+      const toolCalls = out.calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments ?? {} }));
+      return { kind: 'calls', payload: out.text, toolCalls, stats: out.stats, messages: transcriptFor(request, out.messages, conversations) };
     }
-    return { kind: 'final', payload: out.text, stats: out.stats, messages: out.messages };
+    return { kind: 'final', payload: out.text, stats: out.stats, messages: transcriptFor(request, out.messages, conversations) };
   }
   const out = await generateStructured(runner, request, actions.format!, { onDelta });
   return { kind: 'value', payload: out.value, text: out.text, stats: out.result.stats };

@@ -40,9 +40,9 @@ export function followUp(request: JobRequest, messages: ChatMessage[]): JobReque
   return { ...rest, messages };
 }
 
-/** The next turn of a request in its stored conversation: the same settings and key, only the new input (no images). */
+/** The next turn of a request in its stored conversation: the same settings and key, only the new input (no images, no transcript). */
 export function conversationTurn(request: JobRequest, added: Pick<JobRequest, 'prompt' | 'toolResults'>): JobRequest {
-  const { images: _i, toolResults: _r, ...rest } = request;
+  const { images: _i, toolResults: _r, messages: _m, ...rest } = request;
   return { ...rest, ...added };
 }
 

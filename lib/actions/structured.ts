@@ -73,6 +73,6 @@ export async function generateStructured(runner: JobRunner, request: JobRequest,
     const again = `That reply is not usable: ${check.message}. ${formatInstruction(format)}`;
     messages.push({ role: 'assistant', content: result.text }, { role: 'user', content: again });
     // In a stored conversation the repair is its next prompt (the history is there); else the transcript so far.
-    req = request.conversation !== undefined && request.messages === undefined ? conversationTurn(request, { prompt: again }) : followUp(request, messages.map((m) => ({ ...m })));
+    req = request.conversation !== undefined ? conversationTurn(request, { prompt: again }) : followUp(request, messages.map((m) => ({ ...m })));
   }
 }

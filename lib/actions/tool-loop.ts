@@ -4,7 +4,7 @@
  * TOOL_UNKNOWN) → the calls run, each within the tool timeout (TOOL_TIMEOUT) → their results go back
  * as `tool` messages → the model continues. After `maxRounds` tool rounds the model must answer
  * (tool_choice "none"). Each model turn is one job through the Runtime's queue, so the NPU is free
- * while the tools run. A request with a conversation key (and no transcript) keeps the whole round in
+ * while the tools run. A request with a conversation key keeps the whole round in
  * that conversation: the follow-up turns send only what is new (the tool results, a repair prompt)
  * under the same key, and the Runtime stores them with the replies (JobRequest.toolResults).
  */
@@ -66,7 +66,8 @@ export async function runToolLoop(runner: JobRunner, request: JobRequest, opts: 
   let repairsThisRound = 0;
   let req: JobRequest = { ...request, tools: opts.tools, toolChoice: opts.toolChoice ?? 'auto' };
   // The next turn: in the stored conversation (only the new part), else the whole transcript so far.
-  const stored = request.conversation !== undefined && request.messages === undefined;
+  // A transcript with a key replaced the stored conversation in the first turn: it goes on from there too.
+  const stored = request.conversation !== undefined;
   const next = (added: Pick<JobRequest, 'prompt' | 'toolResults'>): JobRequest => (stored ? conversationTurn(request, added) : followUp(request, copy(messages)));
   const stats = (): ToolLoopStats => ({ ...sumStats(results), toolCalls: executed, rounds, repairs });
   for (;;) {

@@ -20,6 +20,8 @@ const SCRIPT = [
   { text: 'Hello from the other chat.' },
   { text: 'I still remember the move.' },
   { text: 'A fresh start.' },
+  { calls: [{ name: 'move', arguments: { x: 1 } }] },
+  { text: 'Moved again.' },
 ];
 const RESULT = 'arm-at-1';
 /** The model's call as the runtime's context holds it. */
@@ -104,6 +106,49 @@ describe('msg.conversation with tools keeps the tool round in the conversation',
     assert.doesNotMatch(seen, new RegExp(RESULT));
     assert.doesNotMatch(seen, /Pick up the cup/);
     assert.doesNotMatch(seen, CALL);
+    assert.equal(h.received.get('caught')!.length, 0, 'no errors on the way');
+  });
+
+  test('a transcript with a key (msg.messages + msg.conversation) becomes the conversation, and its tool round goes on in it', async () => {
+    const messages = [{ role: 'user', content: 'Earlier question' }, { role: 'assistant', content: 'Earlier answer.' }, { role: 'user', content: 'Move please' }];
+    h.node('gen').receive({ payload: '', messages, conversation: 'given' });
+    const finals = await h.waitFor('gen-final', 6);
+    assert.equal(finals[5]!.payload, 'Moved again.');
+    assert.deepEqual(h.runtime.conversations.get('given')!.turns.map((t) => t.role), ['user', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
+    assert.equal(h.runtime.conversations.get('given')!.turns[4]!.content, RESULT);
+  });
+});
+
+const MOVE_SPEC = { type: 'function', function: { name: 'move', parameters: MOVE } };
+const FLOW_SCRIPT = [{ text: 'Hi.' }, { calls: [{ name: 'move', arguments: { x: 2 } }] }, { text: 'Moved to 2.' }, { text: 'You asked me to move.' }];
+
+describe('msg.conversation with calls the flow runs itself (msg.tools, no tool node)', () => {
+  let h: Harness;
+  let lastContext: () => Promise<string>;
+  before(async () => {
+    h = await startHarness({ simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(FLOW_SCRIPT) } });
+    lastContext = contexts(h);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test("output 2's msg.messages is the whole conversation: sent back with the results, nothing earlier is lost", async () => {
+    h.node('gen').receive({ payload: 'Hello', conversation: 'flow', tools: [MOVE_SPEC] });
+    await h.waitFor('gen-final', 1);
+    h.node('gen').receive({ payload: 'Move the arm', conversation: 'flow', tools: [MOVE_SPEC] });
+    const [, calls] = await h.waitFor('gen-final', 2);
+    const out = calls as NodeMessage & { toolCalls: Array<{ id: string; name: string }>; messages: Array<{ role: string; content: string }> };
+    assert.deepEqual(out.toolCalls.map((c) => c.name), ['move']);
+    assert.deepEqual(out.messages.map((m) => m.role), ['system', 'user', 'assistant', 'user', 'assistant'], 'the earlier exchange is in it');
+    // The flow runs the call and sends the same message back with the result, as docs/tools.md says.
+    h.node('gen').receive({ ...out, payload: '', messages: [...out.messages, { role: 'tool', content: 'moved-2', toolCallId: out.toolCalls[0]!.id }] });
+    const finals = await h.waitFor('gen-final', 3);
+    assert.equal(finals[2]!.payload, 'Moved to 2.');
+    h.node('gen').receive({ payload: 'What happened?', conversation: 'flow', tools: [MOVE_SPEC] });
+    await h.waitFor('gen-final', 4);
+    const seen = await lastContext();
+    for (const text of ['Hello', 'Hi.', 'Move the arm', 'moved-2', 'Moved to 2.', 'What happened?']) assert.ok(seen.includes(text), `the context has "${text}"`);
     assert.equal(h.received.get('caught')!.length, 0, 'no errors on the way');
   });
 });
