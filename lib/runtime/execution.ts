@@ -9,7 +9,8 @@ import type { RuntimeClient, TurnOutcome } from '../client/runtime-client';
 import { contextSystem, planFor, prepareContext, type Plan, type PrepContext } from './context-prep';
 import { ThinkFilter } from './think-filter';
 import type { Job } from './job';
-import type { ChatMessage, DoneReason, JobResult, JobStats, ToolCall } from './types';
+import { turnRecord } from './tool-turns';
+import type { DoneReason, JobResult, JobStats, ToolCall } from './types';
 
 export interface RuntimeReportedStats {
   runtimeTtftMs?: number;
@@ -240,10 +241,7 @@ export class JobExecution {
     if (plan.conversation && this.stopReason !== 'crash' && !forgotten) {
       // The runtime keeps even a stopped reply as last_reply (reference §1.6), so the history does too.
       if (plan.transcript) ctx.conversations.setTurns(plan.conversation, plan.history ?? [], plan.system);
-      // The turn's input (a prompt, or a tool round's results) and the reply with any tool calls it made.
-      const input: ChatMessage[] = plan.toolResults ?? [{ role: 'user', content: plan.prompt, ...(plan.images.length > 0 ? { images: [...plan.images] } : {}) }];
-      const reply: ChatMessage = { role: 'assistant', content: stripThink(raw), ...(this.toolCalls && this.toolCalls.length > 0 ? { toolCalls: this.toolCalls } : {}) };
-      ctx.conversations.append(plan.conversation, [...input, reply]);
+      ctx.conversations.append(plan.conversation, turnRecord(plan, stripThink(raw), this.toolCalls));
       ctx.setContext({ kind: 'conversation', key: plan.conversation, system: contextSystem(plan) });
     } else {
       ctx.setContext(this.stopReason === 'crash' ? { kind: 'unknown' } : { kind: 'used' });

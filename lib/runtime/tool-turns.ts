@@ -7,7 +7,13 @@
  * into text before a new prompt follows it (a chat template takes results only right after calls).
  */
 import { toolCallMarkup } from '../tokenizer/template-messages';
-import type { ChatMessage, ToolCall } from './types';
+import type { ChatMessage, PreparedImage, ToolCall } from './types';
+
+/** What a turn adds to its conversation: its input (a prompt with its images, or a tool round's results) and the reply with any calls it made. */
+export function turnRecord(turn: { prompt: string; images: readonly PreparedImage[]; toolResults?: readonly ChatMessage[] }, reply: string, calls: readonly ToolCall[] | undefined): ChatMessage[] {
+  const input: ChatMessage[] = turn.toolResults ? turn.toolResults.map((m) => ({ ...m })) : [{ role: 'user', content: turn.prompt, ...(turn.images.length > 0 ? { images: [...turn.images] } : {}) }];
+  return [...input, { role: 'assistant', content: reply, ...(calls && calls.length > 0 ? { toolCalls: [...calls] } : {}) }];
+}
 
 /** Index of the next exchange's first turn after `from` (turns.length when there is none). */
 function nextUserAfter(turns: readonly ChatMessage[], from: number): number {

@@ -22,6 +22,7 @@ const SCRIPT = [
   { text: 'A fresh start.' },
   { calls: [{ name: 'move', arguments: { x: 1 } }] },
   { text: 'Moved again.' },
+  { calls: [{ name: 'move', arguments: { x: 1 } }] },
 ];
 const RESULT = 'arm-at-1';
 /** The model's call as the runtime's context holds it. */
@@ -44,6 +45,8 @@ function contexts(h: Harness): () => Promise<string> {
 
 describe('msg.conversation with tools keeps the tool round in the conversation', () => {
   let h: Harness;
+  /** Set: the tool branch holds its message instead of answering. */
+  let hold: ((msg: NodeMessage) => void) | null = null;
   let lastContext: () => Promise<string>;
   before(async () => {
     h = await startHarness({
@@ -56,7 +59,10 @@ describe('msg.conversation with tools keeps the tool round in the conversation',
         { id: 'result', z: 'tab', type: 'ax650-tool-result' },
       ],
     });
-    h.node('branch').on('input', (msg: NodeMessage) => h.node('result').receive({ ...msg, payload: RESULT }));
+    h.node('branch').on('input', (msg: NodeMessage) => {
+      if (hold) hold(msg);
+      else h.node('result').receive({ ...msg, payload: RESULT });
+    });
     lastContext = contexts(h);
   });
   after(async () => {
@@ -116,6 +122,21 @@ describe('msg.conversation with tools keeps the tool round in the conversation',
     assert.equal(finals[5]!.payload, 'Moved again.');
     assert.deepEqual(h.runtime.conversations.get('given')!.turns.map((t) => t.role), ['user', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
     assert.equal(h.runtime.conversations.get('given')!.turns[4]!.content, RESULT);
+  });
+
+  test('msg.reset while a tool branch runs ends that prompt with ABORTED; its result goes nowhere', async () => {
+    const held = new Promise<NodeMessage>((resolve) => {
+      hold = resolve;
+    });
+    h.node('gen').receive({ payload: 'Move once more', conversation: 'held' });
+    const msg = await held;
+    hold = null;
+    h.node('gen').receive({ reset: true, conversation: 'held' });
+    h.node('result').receive({ ...msg, payload: RESULT });
+    const [caught] = await h.waitFor('caught', 1);
+    assert.equal((caught!.error as { code?: string }).code, 'ABORTED');
+    assert.match((caught!.error as { message: string }).message, /reset while its tools ran/);
+    assert.equal(h.runtime.conversations.get('held'), undefined, 'the result did not bring the conversation back');
   });
 });
 
