@@ -74,6 +74,21 @@ export async function runToolLoop(runner: JobRunner, request: JobRequest, opts: 
     const result = await runTurn(runner, req, opts.onDelta);
     results.push(result);
     const calls = req.toolChoice === 'none' ? [] : (result.toolCalls ?? []);
+    // tool_choice "required" or a named tool: a reply without that call gets one repair round too (no runtime enforces it).
+    const missing = missingCall(req.toolChoice, calls);
+    if (missing !== null) {
+      if (repairsThisRound >= repairRounds) {
+        throw new Ax650Error('TOOL_NOT_CALLED', `The model did not call ${missing} although the tool choice requires it, also after ${repairsThisRound} repair round${repairsThisRound === 1 ? '' : 's'}. Its reply: ${result.text.slice(0, 300)}`, {
+          params: { tool: missing, raw: result.text },
+        });
+      }
+      repairsThisRound++;
+      repairs++;
+      const repair = `You must call ${missing} now: answer with a <tool_call> block, not with text.`;
+      messages.push({ role: 'assistant', content: [result.text, ...calls.map(renderToolCall)].filter((s) => s !== '').join('\n') }, { role: 'user', content: repair });
+      req = { ...next({ prompt: repair }), tools: opts.tools, toolChoice: req.toolChoice ?? 'auto' };
+      continue;
+    }
     if (calls.length === 0) return { kind: 'final', text: result.text, result: { ...result, stats: stats() }, stats: stats(), messages: [...messages, { role: 'assistant', content: result.text }] };
     const problems = checkCalls(calls, opts.tools);
     if (problems.length > 0) {
@@ -109,6 +124,13 @@ export async function runToolLoop(runner: JobRunner, request: JobRequest, opts: 
     const choice: ToolChoice = rounds >= maxRounds ? 'none' : opts.toolChoice === 'required' || typeof opts.toolChoice === 'object' ? 'auto' : (opts.toolChoice ?? 'auto');
     req = { ...next({ prompt: request.prompt, toolResults: answers }), tools: opts.tools, toolChoice: choice };
   }
+}
+
+/** What the tool choice demands and the turn lacks, in words ("one of the tools", 'the tool "move"'), or null. */
+function missingCall(choice: ToolChoice | undefined, calls: readonly ToolCall[]): string | null {
+  if (choice === 'required') return calls.length === 0 ? 'one of the tools' : null;
+  if (typeof choice === 'object') return calls.length === 0 || calls.some((c) => c.name !== choice.name) ? `the tool "${choice.name}"` : null;
+  return null;
 }
 
 function copy(messages: ChatMessage[]): ChatMessage[] {

@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   // The model's reply failed its tools or format after the repair round: the request was fine, the reply is not usable.
   SCHEMA_MISMATCH: 422,
   TOOL_ARGS_INVALID: 422,
+  TOOL_NOT_CALLED: 422,
   TOOL_UNKNOWN: 422,
   EXPIRED: 504,
   TIMEOUT: 504,

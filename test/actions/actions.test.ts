@@ -165,6 +165,28 @@ describe('tool loop', () => {
     assert.deepEqual(out.kind === 'calls' ? out.calls.map((c) => c.arguments) : [], [{ x: 1 }]);
   });
 
+  test('tool_choice required: a reply without a call gets a repair round, then the call runs; still none: TOOL_NOT_CALLED', async () => {
+    const ran: unknown[] = [];
+    const runner = new ScriptedRunner(['I moved it.', call('move', { x: 3 }), 'Done.', 'No.', 'Still no.']);
+    const out = await runToolLoop(runner, { prompt: 'Move to 3' }, { tools: [MOVE], toolChoice: 'required', runTool: async (c) => ran.push(c.arguments) });
+    assert.equal(out.text, 'Done.');
+    assert.deepEqual(ran, [{ x: 3 }]);
+    assert.equal(out.stats.repairs, 1);
+    assert.match(String(runner.requests[1]!.messages?.at(-1)?.content), /You must call one of the tools now/);
+    assert.equal(runner.requests[2]!.toolChoice, 'auto', 'after the first round the model may answer');
+    const err = await rejectsWith(runToolLoop(runner, { prompt: 'Move' }, { tools: [MOVE], toolChoice: 'required', runTool: async () => 'ok' }), 'TOOL_NOT_CALLED');
+    assert.match(err.message, /did not call one of the tools .* Its reply: Still no\./);
+  });
+
+  test('a named tool choice: a call of another tool is repaired towards the named one', async () => {
+    const ran: string[] = [];
+    const runner = new ScriptedRunner([call('move', { x: 1 }), call('grip', { closed: true }), 'Gripped.']);
+    const out = await runToolLoop(runner, { prompt: 'Grip' }, { tools: [MOVE, GRIP], toolChoice: { name: 'grip' }, runTool: async (c) => ran.push(c.name) });
+    assert.equal(out.text, 'Gripped.');
+    assert.deepEqual(ran, ['grip']);
+    assert.match(String(runner.requests[1]!.messages?.at(-1)?.content), /You must call the tool "grip" now/);
+  });
+
   test('after maxRounds the model must answer (tool_choice none)', async () => {
     const r = new ScriptedRunner([call('move', { x: 1 }), call('move', { x: 2 })]);
     const out = await runToolLoop(r, { prompt: 'Move' }, { tools: [MOVE], maxRounds: 1, runTool: async () => 'ok' });
