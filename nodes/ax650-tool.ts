@@ -28,8 +28,8 @@ export default function register(RED: NodeAPI): void {
       const [spec] = checkTools([{ type: 'function', function: { name: cfg.toolName, description: cfg.description ?? '', parameters } }]);
       const remove = addTool(cfg.toolbox || 'default', {
         spec: spec!,
-        fire: (call, key) => {
-          node.send({ payload: call.arguments ?? {}, toolCall: { id: key, name: call.name } });
+        fire: (call, key, origin) => {
+          node.send({ ...origin, payload: call.arguments ?? {}, toolCall: { id: key, name: call.name } });
           node.status({ fill: 'blue', shape: 'dot', text: RED._('ax650-tool.status.called') });
         },
       });

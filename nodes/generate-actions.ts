@@ -17,6 +17,8 @@ export interface ActionsRequest {
   toolbox?: string;
   maxRounds?: number;
   toolTimeoutMs?: number;
+  /** The asking message's `_client` (Dashboard 2's browser), handed on to the tool branches so a reply reaches that page. */
+  origin?: Record<string, unknown>;
 }
 
 /** The generate node's tool settings. */
@@ -27,7 +29,7 @@ export interface ToolSettings {
 }
 
 /** The actions a message asks for, checked (BAD_INPUT on a bad format or tools list); undefined for a plain prompt. */
-export function actionsOf(msg: { format?: unknown; tools?: unknown }, settings: ToolSettings, nodeFormat: unknown): ActionsRequest | undefined {
+export function actionsOf(msg: { format?: unknown; tools?: unknown; _client?: unknown }, settings: ToolSettings, nodeFormat: unknown): ActionsRequest | undefined {
   const out: ActionsRequest = { maxRounds: settings.maxRounds, toolTimeoutMs: settings.toolTimeoutMs };
   const format = msg.format ?? nodeFormat;
   if (format !== undefined && format !== '') out.format = checkFormat(format);
@@ -36,6 +38,7 @@ export function actionsOf(msg: { format?: unknown; tools?: unknown }, settings: 
   const tools = [...boxTools.filter((t) => !msgTools.some((m) => m.function.name === t.function.name)), ...msgTools];
   if (tools.length > 0) out.tools = tools;
   if (settings.toolbox) out.toolbox = settings.toolbox;
+  if (msg._client !== undefined) out.origin = { _client: msg._client };
   return out.format || out.tools ? out : undefined;
 }
 
@@ -64,7 +67,7 @@ export async function runActions(runner: JobRunner, request: JobRequest, actions
       ...(actions.maxRounds !== undefined ? { maxRounds: actions.maxRounds } : {}),
       ...(actions.toolTimeoutMs !== undefined ? { toolTimeoutMs: actions.toolTimeoutMs } : {}),
       canRun: (name) => box !== undefined && hasTool(box, name),
-      runTool: (call, signal) => callTool(box ?? '', call, signal),
+      runTool: (call, signal) => callTool(box ?? '', call, signal, actions.origin),
     });
     if (out.kind === 'calls') {
       const toolCalls = out.calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments ?? {} }));

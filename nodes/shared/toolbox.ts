@@ -7,8 +7,8 @@ import type { ToolCall, ToolSpec } from '../../lib/runtime/types';
 
 export interface ToolEndpoint {
   spec: ToolSpec;
-  /** Fires the tool node's branch with the call. */
-  fire(call: ToolCall, key: string): void;
+  /** Fires the tool node's branch with the call; `origin`: properties of the asking message the branch gets too. */
+  fire(call: ToolCall, key: string, origin: Record<string, unknown>): void;
 }
 
 const boxes = new Map<string, Map<string, ToolEndpoint>>();
@@ -33,14 +33,14 @@ export function hasTool(toolbox: string, name: string): boolean {
 }
 
 /** Fires the tool node and resolves with what its ax650-tool-result node hands back. */
-export function callTool(toolbox: string, call: ToolCall, signal: AbortSignal): Promise<unknown> {
+export function callTool(toolbox: string, call: ToolCall, signal: AbortSignal, origin: Record<string, unknown> = {}): Promise<unknown> {
   const endpoint = boxes.get(toolbox)?.get(call.name);
   if (!endpoint) return Promise.reject(new Error(`no tool node "${call.name}" in toolbox "${toolbox}"`));
   const key = `${Date.now().toString(36)}-${++seq}`;
   return new Promise((resolve) => {
     pending.set(key, resolve);
     signal.addEventListener('abort', () => pending.delete(key), { once: true });
-    endpoint.fire(call, key);
+    endpoint.fire(call, key, origin);
   });
 }
 

@@ -95,7 +95,8 @@ describe('ax650-tool and ax650-tool-result branches', () => {
     h.node('branch').on('input', (msg: NodeMessage) => {
       if (answering) h.node('result').receive({ ...msg, payload: { ok: true, at: (msg.payload as { x?: number }).x ?? null } });
     });
-    h.node('gen').receive({ payload: 'Pick up the cup' });
+    // From a Dashboard 2 page: the branches get its _client, so what they show goes back to that page.
+    h.node('gen').receive({ payload: 'Pick up the cup', _client: { socketId: 'page-1' } });
     const [final] = await h.waitFor('gen-final', 1);
     answering = false;
     assert.equal(final!.payload, 'Done: moved and gripped.');
@@ -104,6 +105,7 @@ describe('ax650-tool and ax650-tool-result branches', () => {
     const branch = h.received.get('branch')!;
     assert.deepEqual(branch.map((m) => m.payload), [{ x: 1 }, { closed: true }]);
     assert.deepEqual((branch[0] as NodeMessage & { toolCall: { name: string } }).toolCall.name, 'move');
+    assert.deepEqual(branch.map((m) => (m as NodeMessage & { _client?: unknown })._client), [{ socketId: 'page-1' }, { socketId: 'page-1' }]);
     for (const m of h.received.get('gen-stream')!) assert.doesNotMatch(String(m.payload), /tool_call/);
   });
 
