@@ -198,7 +198,10 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = once(c, 'exit');
     c.kill('SIGTERM');
+    // A broker that does not end on SIGTERM within 5 s (seen once in CI, under load) must not hang the suite.
+    const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
     await exited;
+    clearTimeout(timer);
   }
 
   try {

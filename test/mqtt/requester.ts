@@ -70,6 +70,9 @@ export class Requester {
   }
 
   async close(): Promise<void> {
-    await this.client.endAsync(true);
+    // Forced; bounded so a client stuck in a reconnect cannot hold a test file's teardown.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.client.endAsync(true), new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
   }
 }
