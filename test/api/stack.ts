@@ -14,6 +14,7 @@ import { startSimRuntime } from '../../bench/lib/sim-runtime';
 
 export { waitFor } from '../ollama/harness';
 import { promptsSent } from '../helpers/kind';
+import { completeJsonLines } from '../helpers/json-lines';
 
 export interface RealStack {
   runtime: Runtime;
@@ -65,7 +66,7 @@ export async function startRealStack(opts: StackOptions = {}): Promise<RealStack
     url: server.url,
     readLog: async () => {
       const text = await readFile(simLog, 'utf8').catch(() => '');
-      return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SimLogLine);
+      return completeJsonLines(text) as SimLogLine[];
     },
     close,
   };

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { TEST_KIND } from '../helpers/kind';
 import type { Harness } from '../nodes/flow-harness';
+import { completeJsonLines } from '../helpers/json-lines';
 
 export type SimEvent =
   | { event: 'request'; method: string; path: string; body: unknown }
@@ -13,8 +14,7 @@ export type SimEvent =
   | { event: 'prefill'; kind: 'reset' | 'generate'; tokens: number; precompute_len: number };
 
 export async function readSimLog(file: string): Promise<SimEvent[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SimEvent);
+  return completeJsonLines(await readFile(file, 'utf8').catch(() => '')) as SimEvent[];
 }
 
 /** The runtime's requests other than the polls, as `METHOD /path`. */

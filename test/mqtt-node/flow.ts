@@ -15,6 +15,7 @@ import { getHelper, runtimeNode, type FlowNode, type NodeModule, type TestNode }
 import { Signal } from '../mqtt/signal';
 import { isGone } from '../mqtt/brokers';
 import type { NodeStatus } from '../../nodes/red-types';
+import { completeJsonLines } from '../helpers/json-lines';
 
 export interface BridgeSpec {
   id: string;
@@ -128,7 +129,7 @@ export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFl
     },
     async promptsSeenBy(runtimeId) {
       const text = await readFile(path.join(dir, `${runtimeId}.log`), 'utf8').catch(() => '');
-      return promptsSent(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+      return promptsSent(completeJsonLines(text) as Array<Record<string, unknown>>);
     },
     pids: () => [...pids],
     async close() {

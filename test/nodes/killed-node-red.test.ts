@@ -15,6 +15,7 @@ import { simulatorTestEnv } from '../../simulator/env';
 import { freeLoopbackPort, startNodeRed } from '../helpers/node-red-process';
 import { nodeRedPackage } from '../helpers/nr';
 import { VENDOR_TOKENIZER_FIXTURE } from '../runtime/helpers';
+import { completeJsonLines } from '../helpers/json-lines';
 
 async function processesIn(dir: string): Promise<number[]> {
   const pids: number[] = [];
@@ -68,7 +69,7 @@ test('Node-RED SIGKILLed mid-generation, started again: orphans found by pid fil
     { id: 'gen', z: 't', type: 'ax650-generate', runtime: 'rt', x: 300, y: 100, wires: [[], ['out']] },
     { id: 'out', z: 't', type: 'http response', x: 500, y: 100, wires: [] },
   ];
-  const generates = async () => promptsSent((await readFile(simLog, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)).length;
+  const generates = async () => promptsSent(completeJsonLines(await readFile(simLog, 'utf8').catch(() => '')) as Array<Record<string, unknown>>).length;
   let second: Awaited<ReturnType<typeof startNodeRed>> | undefined;
   try {
     const first = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows });
