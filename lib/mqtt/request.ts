@@ -13,9 +13,6 @@ import type { ReplyPolicy } from './reply-policy';
 import { isPublishTopic } from './topics';
 import { DEFAULT_IMAGE_PROMPT, imageInputs, sniffFormat, type ImageInput } from '../vision/source';
 
-/** The prompt of a bare image payload without a `prompt` user property (MQTT 3.1.1 has none). */
-export { DEFAULT_IMAGE_PROMPT };
-
 /** The parts of a PUBLISH the bridge reads (MQTT.js `IPublishPacket` narrowed to what matters). */
 export interface IncomingPrompt {
   topic: string;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_IMAGE_PROMPT } from '../../lib/mqtt/request';
+import { DEFAULT_IMAGE_PROMPT } from '../../lib/vision/source';
 import { startAedes, startMosquitto, stopMosquitto, MOSQUITTO_SKIP, type AedesBroker, type Mosquitto } from '../mqtt/brokers';
 import { startTestBridge, type TestBridge } from '../mqtt/harness';
 import { Requester } from '../mqtt/requester';
