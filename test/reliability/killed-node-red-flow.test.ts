@@ -28,7 +28,7 @@ test('foreign uid bursts cannot evict the runtime\'s session; after kill -9 of N
   const userDir = path.join(root, 'user');
   await createSimModelDir(modelDir, { axmodelNum: 4 });
   const ports = { runtime: await freeLoopbackPort(), tokenizer: await freeLoopbackPort() };
-  const flows = askFlow(modelDir, ports);
+  const flows = askFlow(modelDir, ports, { conversation: 'robot' });
   let second: Awaited<ReturnType<typeof startNodeRed>> | undefined;
   try {
     const first = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows });
@@ -84,7 +84,7 @@ for (const variant of ['wrapper', 'script'] as const) {
     // The folder's main_api_axcl_aarch64 is a `#!` wrapper that execs the simulator.
     const binary = variant === 'script' ? writeRunScript(modelDir) : path.join(modelDir, SIM_BINARY_NAME);
     const tokenizer = await freeLoopbackPort();
-    const flows = askFlow(modelDir, { runtime: G1_PORT, tokenizer }).map((n) => (n['id'] === 'rt' ? { ...n, mode: 'hardware', runtime: 'main-api', binary, devices: '0', simEnv: undefined } : n));
+    const flows = askFlow(modelDir, { runtime: G1_PORT, tokenizer }, { conversation: 'robot' }).map((n) => (n['id'] === 'rt' ? { ...n, mode: 'hardware', runtime: 'main-api', binary, devices: '0', simEnv: undefined } : n));
     // The simulator stands in for the vendor binary: its knobs come from the environment it inherits.
     const env = { ...simulatorTestEnv, AX650_SIM_REPLY_TOKENS: '8' };
     const processes = variant === 'script' ? 2 : 1;

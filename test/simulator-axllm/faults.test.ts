@@ -72,9 +72,11 @@ describe('axllm faults (§2 mem guard, §3 load failures, timing faults)', () =>
     run.sim.signal('SIGINT');
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(isAlive(run.sim.pid), true, 'still alive 1 s after SIGINT');
-    controller.abort();
+    // Killed before the client lets go: once the stream's handler ends (client gone) the pending shutdown
+    // completes and the process exits 0, which is the real server's behaviour too, so the order matters here.
     run.sim.signal('SIGKILL');
     assert.deepEqual(await run.sim.exited, { code: null, signal: 'SIGKILL' });
+    controller.abort();
     await stopSim(run.sim);
   });
 
