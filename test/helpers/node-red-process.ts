@@ -125,13 +125,16 @@ export function exampleFlows(runtime: FlowNode, files?: readonly string[]): Flow
   const dir = path.join(repoRoot, 'examples');
   const names = files ?? readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   const flows: FlowNode[] = [runtime];
+  // Examples that share a config node (the one Dashboard 2 ui-base and its theme) carry it under the same id: once.
+  const ids = new Set<string>([runtime.id]);
   for (const file of names) {
     const nodes = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as FlowNode[];
     const tab = `example-tab-${path.basename(file, '.json')}`;
     flows.push({ id: tab, type: 'tab', label: path.basename(file, '.json') });
     const runtimes = new Set(nodes.filter((n) => n.type === 'ax650-runtime').map((n) => n.id));
     for (const n of nodes) {
-      if (runtimes.has(n.id) || n.type === 'tab') continue;
+      if (runtimes.has(n.id) || n.type === 'tab' || ids.has(n.id)) continue;
+      ids.add(n.id);
       if (typeof n['runtime'] === 'string' && runtimes.has(n['runtime'])) n['runtime'] = runtime.id;
       if ('x' in n) n['z'] = tab;
       flows.push(n);
