@@ -18,6 +18,25 @@ function idle(sim: SimRuntime): Promise<void> {
   return new Promise((resolve) => sim.rt.once('idle', () => resolve()));
 }
 
+/**
+ * The job's result, then the first `idle` after it: an `idle` of work that was still going before the job
+ * (a reset ahead of an earlier test) does not count.
+ */
+async function resultThenIdle(sim: SimRuntime, job: JobHandle): Promise<void> {
+  let answered = false;
+  const quiet = new Promise<void>((resolve) => {
+    const onIdle = (): void => {
+      if (!answered) return;
+      sim.rt.off('idle', onIdle);
+      resolve();
+    };
+    sim.rt.on('idle', onIdle);
+  });
+  await job.result;
+  answered = true;
+  await quiet;
+}
+
 describe('queue, sampling and idle on one runtime', () => {
   let sim: SimRuntime;
   before(async () => {
@@ -69,10 +88,8 @@ describe('queue, sampling and idle on one runtime', () => {
   });
 
   test('idle means zero HTTP requests once the job and the reset ahead are done', async () => {
-    const quiet = idle(sim);
     const before = (await sim.readSimLog()).length;
-    await sim.rt.submit({ prompt: 'idle check' }).result;
-    await quiet;
+    await resultThenIdle(sim, sim.rt.submit({ prompt: 'idle check' }));
     const settled = await sim.readSimLog();
     const afterJob = settled.slice(before);
     assert.ok(afterJob.some((e) => e.event === 'request' && e.path === '/api/reset'), 'the reset ahead ran after the stateless job');
