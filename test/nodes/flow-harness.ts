@@ -3,6 +3,7 @@
  * model folder, free ports, fast knobs), generate nodes wired to helper nodes and a core join, and
  * a Catch node. Shared by the generate-node tests of both Node-RED legs.
  */
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,4 +109,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 /** The reply text a stream spelled out, from its messages (ignoring the empty end marker). */
 export function streamText(msgs: NodeMessage[]): string {
   return msgs.map((m) => String(m.payload)).join('');
+}
+
+/** Tool-call markup (Qwen3's tags, the native `tool_calls` field) that must never reach output 1. */
+const TOOL_MARKUP = /<\/?tool_call>|<\/?tool_response>|"tool_calls"/;
+
+/** Fails when any of these output-1 messages carries tool markup, in its text or in any of its properties. */
+export function assertNoToolMarkup(msgs: readonly NodeMessage[]): void {
+  for (const m of msgs) {
+    assert.doesNotMatch(String(m.payload), TOOL_MARKUP, `tool markup in an output-1 message: ${JSON.stringify(m.payload)}`);
+    assert.doesNotMatch(JSON.stringify(m), TOOL_MARKUP, 'tool markup in a property of an output-1 message');
+  }
 }

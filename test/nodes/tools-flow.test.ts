@@ -1,10 +1,11 @@
 /**
  * Issue #15 in real Node-RED: msg.tools and msg.format on ax650-generate, over the simulator's
- * scripted model (AX650_SIM_TOOL_SCRIPT / AX650_SIM_REPLY_SCRIPT). Output 1 never carries tool markup.
+ * scripted model (AX650_SIM_TOOL_SCRIPT / AX650_SIM_REPLY_SCRIPT). Output 1 never carries tool markup:
+ * every test of every suite ends by checking all the stream messages so far (the afterEach hooks).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness, type Harness } from './flow-harness';
+import { assertNoToolMarkup, startHarness, type Harness } from './flow-harness';
 import { toolNodes } from '../helpers/nr';
 import type { NodeMessage } from '../../nodes/red-types';
 
@@ -23,6 +24,7 @@ describe('ax650-generate with msg.tools and msg.format', () => {
   before(async () => {
     h = await startHarness({ simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(TOOL_SCRIPT), AX650_SIM_REPLY_SCRIPT: JSON.stringify(REPLY_SCRIPT) } });
   });
+  afterEach(() => assertNoToolMarkup(h.received.get('gen-stream')!));
   after(async () => {
     await h.close();
   });
@@ -32,7 +34,7 @@ describe('ax650-generate with msg.tools and msg.format', () => {
     const [final] = await h.waitFor('gen-final', 1);
     const calls = (final as NodeMessage & { toolCalls: Array<{ name: string; arguments: unknown }> }).toolCalls;
     assert.deepEqual(calls.map((c) => [c.name, c.arguments]), [['move', { x: 1 }]]);
-    for (const m of h.received.get('gen-stream')!) assert.doesNotMatch(String(m.payload), /tool_call|"name"/);
+    for (const m of h.received.get('gen-stream')!) assert.doesNotMatch(String(m.payload), /"name"/);
   });
 
   test('a malformed call and an invalid repair reach Catch as TOOL_ARGS_INVALID', async () => {
@@ -66,13 +68,20 @@ const ARM_SCRIPT = [
   { calls: [{ name: 'move', arguments: { x: 'left' } }] },
   { calls: [{ name: 'move', arguments: { x: 1 } }, { name: 'grip', arguments: { closed: true } }] },
   { text: 'Done: moved and gripped.' },
+  // Two rounds: move, its branch answers, then grip (the model saw move's result), its branch answers, then the answer.
+  { calls: [{ name: 'move', arguments: { x: 3 } }] },
+  { calls: [{ name: 'grip', arguments: { closed: false } }] },
+  { text: 'The cup is at 3 and let go.' },
   { calls: [{ name: 'move', arguments: { x: 2 } }] },
   { text: 'Next answer.' },
   { calls: [{ name: 'fly', arguments: {} }] },
 ];
 
+type ArmStats = { toolCalls: Array<{ name: string; arguments: unknown; result: unknown }>; rounds: number; repairs: number };
+
 describe('ax650-tool and ax650-tool-result branches', () => {
   let h: Harness;
+  let answering = true;
   before(async () => {
     h = await startHarness({
       simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(ARM_SCRIPT) },
@@ -85,37 +94,56 @@ describe('ax650-tool and ax650-tool-result branches', () => {
         { id: 'result', z: 'tab', type: 'ax650-tool-result' },
       ],
     });
+    // The branch: answers each call with where the arm went, until a test stops it answering.
+    h.node('branch').on('input', (msg: NodeMessage) => {
+      if (answering) h.node('result').receive({ ...msg, payload: { ok: true, at: (msg.payload as { x?: number }).x ?? null } });
+    });
   });
+  afterEach(() => assertNoToolMarkup(h.received.get('gen-stream')!));
   after(async () => {
     await h.close();
   });
 
-  test('invalid arguments are repaired; two tools, two rounds, the final answer with stats.toolCalls', async () => {
-    let answering = true;
-    h.node('branch').on('input', (msg: NodeMessage) => {
-      if (answering) h.node('result').receive({ ...msg, payload: { ok: true, at: (msg.payload as { x?: number }).x ?? null } });
-    });
+  test('invalid arguments are repaired; two tools in one round, the final answer with stats.toolCalls', async () => {
     // From a Dashboard 2 page: the branches get its _client, so what they show goes back to that page.
     h.node('gen').receive({ payload: 'Pick up the cup', _client: { socketId: 'page-1' } });
     const [final] = await h.waitFor('gen-final', 1);
-    answering = false;
     assert.equal(final!.payload, 'Done: moved and gripped.');
-    const stats = final!.stats as { toolCalls: Array<{ name: string; arguments: unknown }> };
+    const stats = final!.stats as ArmStats;
     assert.deepEqual(stats.toolCalls.map((c) => [c.name, c.arguments]), [['move', { x: 1 }], ['grip', { closed: true }]]);
+    // The repair round is not a tool round: one round ran both calls.
+    assert.deepEqual([stats.rounds, stats.repairs], [1, 1]);
     const branch = h.received.get('branch')!;
     assert.deepEqual(branch.map((m) => m.payload), [{ x: 1 }, { closed: true }]);
     assert.deepEqual((branch[0] as NodeMessage & { toolCall: { name: string } }).toolCall.name, 'move');
     assert.deepEqual(branch.map((m) => (m as NodeMessage & { _client?: unknown })._client), [{ socketId: 'page-1' }, { socketId: 'page-1' }]);
-    for (const m of h.received.get('gen-stream')!) assert.doesNotMatch(String(m.payload), /tool_call/);
+  });
+
+  test('two rounds: move, its result, then grip, its result, then the final answer on outputs 1 and 2', async () => {
+    h.node('gen').receive({ payload: 'Put the cup at 3 and let go' });
+    const finals = await h.waitFor('gen-final', 2);
+    const final = finals[1]!;
+    assert.equal(final.payload, 'The cup is at 3 and let go.');
+    // Output 1: the stream a join node rebuilds (the first test's reply was the first one).
+    const joined = await h.waitFor('joined', 2);
+    assert.equal(joined[1]!.payload, 'The cup is at 3 and let go.');
+    const stats = final.stats as ArmStats;
+    assert.deepEqual(stats.toolCalls.map((c) => [c.name, c.arguments, c.result]), [
+      ['move', { x: 3 }, { ok: true, at: 3 }],
+      ['grip', { closed: false }, { ok: true, at: null }],
+    ]);
+    assert.deepEqual([stats.rounds, stats.repairs], [2, 0]);
+    assert.deepEqual(h.received.get('branch')!.slice(2).map((m) => m.payload), [{ x: 3 }, { closed: false }]);
   });
 
   test('a branch that never answers: TOOL_TIMEOUT, and the next prompt is answered', async () => {
+    answering = false;
     h.node('gen').receive({ payload: 'Move again' });
     const [caught] = await h.waitFor('caught', 1);
     assert.equal((caught!.error as { code?: string }).code, 'TOOL_TIMEOUT');
     h.node('gen').receive({ payload: 'And now?' });
-    const finals = await h.waitFor('gen-final', 2);
-    assert.equal(finals[1]!.payload, 'Next answer.');
+    const finals = await h.waitFor('gen-final', 3);
+    assert.equal(finals[2]!.payload, 'Next answer.');
   });
 
   test('an unknown tool: TOOL_UNKNOWN', async () => {
