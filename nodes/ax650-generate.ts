@@ -171,7 +171,7 @@ export default function register(RED: NodeAPI): void {
       const streamMsg = withoutImages(msg);
       let actions;
       try {
-        actions = actionsOf(msg as { format?: unknown; tools?: unknown; _client?: unknown }, toolSettings, nodeFormat);
+        actions = actionsOf(msg as { format?: unknown; tools?: unknown; _client?: unknown }, toolSettings, nodeFormat, (key, params) => RED._(key, params));
       } catch (e) {
         fail(toAx650Error(e, 'BAD_INPUT'), done);
         return;

@@ -8,6 +8,7 @@
 import { checkFormat, checkTools, generateStructured, runToolLoop, type ReplyFormat } from '../lib/actions';
 import type { ConversationStore } from '../lib/runtime/context-tracker';
 import type { ChatMessage, JobRequest, JobRunner, ToolSpec } from '../lib/runtime/types';
+import { TranslatedError } from './shared/i18n';
 import { callTool, hasTool, toolboxSpecs } from './shared/toolbox';
 
 export interface ActionsRequest {
@@ -28,14 +29,26 @@ export interface ToolSettings {
   toolTimeoutMs: number;
 }
 
-/** The actions a message asks for, checked (BAD_INPUT on a bad format or tools list); undefined for a plain prompt. */
-export function actionsOf(msg: { format?: unknown; tools?: unknown; _client?: unknown }, settings: ToolSettings, nodeFormat: unknown): ActionsRequest | undefined {
+/** The node's message catalog (RED._). */
+export type Translate = (key: string, params: Record<string, string>) => string;
+
+/**
+ * The actions a message asks for, checked (BAD_INPUT on a bad format or tools list); undefined for a plain prompt.
+ * A msg.tools entry named like a tool node of the toolbox is BAD_INPUT: a call of that name fires the tool node, so it
+ * must be checked against the tool node's own schema, never against one the message brought.
+ */
+export function actionsOf(msg: { format?: unknown; tools?: unknown; _client?: unknown }, settings: ToolSettings, nodeFormat: unknown, t: Translate): ActionsRequest | undefined {
   const out: ActionsRequest = { maxRounds: settings.maxRounds, toolTimeoutMs: settings.toolTimeoutMs };
   const format = msg.format ?? nodeFormat;
   if (format !== undefined && format !== '') out.format = checkFormat(format);
   const boxTools = settings.toolbox ? toolboxSpecs(settings.toolbox) : [];
   const msgTools = msg.tools !== undefined ? checkTools(msg.tools) : [];
-  const tools = [...boxTools.filter((t) => !msgTools.some((m) => m.function.name === t.function.name)), ...msgTools];
+  const clash = msgTools.find((m) => boxTools.some((b) => b.function.name === m.function.name));
+  if (clash) {
+    const params = { name: clash.function.name, toolbox: settings.toolbox };
+    throw new TranslatedError('BAD_INPUT', t('ax650-generate.errors.tool-clash', params), { params: { field: 'tools', ...params } });
+  }
+  const tools = [...boxTools, ...msgTools];
   if (tools.length > 0) out.tools = tools;
   if (settings.toolbox) out.toolbox = settings.toolbox;
   if (msg._client !== undefined) out.origin = { _client: msg._client };

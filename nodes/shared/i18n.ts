@@ -3,12 +3,16 @@
  * English sentence; the runtime node's catalog may hold a translation per code (`errors.<CODE>`,
  * with the error's params), used when present for the editor's language.
  */
-import type { Ax650Error } from '../../lib/errors';
+import { Ax650Error } from '../../lib/errors';
 import type { NodeAPI } from '../red-types';
+
+/** An Ax650Error whose message a node adapter already took from its own catalog (RED._): shown as it is. */
+export class TranslatedError extends Ax650Error {}
 
 export const RUNTIME_NS = '@axnpu/node-red-ax650/ax650-runtime';
 
 export function errorText(RED: NodeAPI, err: Ax650Error): string {
+  if (err instanceof TranslatedError) return err.message;
   const key = `${RUNTIME_NS}:ax650-runtime.errors.${err.code}`;
   const translated = RED._(key, err.params);
   // Node-RED returns the key itself when the catalog has no entry; the English sentence from lib is the fallback.

@@ -3,6 +3,8 @@
  * pairing http in / http response use: the call's id travels in msg.toolCall). Module state: one per
  * Node-RED process, like Node-RED's own http routes.
  */
+import { validateAgainst } from '../../lib/actions';
+import { Ax650Error } from '../../lib/errors';
 import type { ToolCall, ToolSpec } from '../../lib/runtime/types';
 
 export interface ToolEndpoint {
@@ -32,10 +34,20 @@ export function hasTool(toolbox: string, name: string): boolean {
   return boxes.get(toolbox)?.has(name) === true;
 }
 
-/** Fires the tool node and resolves with what its ax650-tool-result node hands back. */
+/**
+ * Fires the tool node and resolves with what its ax650-tool-result node hands back. The arguments are checked against
+ * the tool node's own schema first (whatever schema the loop checked them against, e.g. a tool node redeployed with
+ * another schema mid-prompt): a tool node never fires with arguments its schema refuses.
+ */
 export function callTool(toolbox: string, call: ToolCall, signal: AbortSignal, origin: Record<string, unknown> = {}): Promise<unknown> {
   const endpoint = boxes.get(toolbox)?.get(call.name);
   if (!endpoint) return Promise.reject(new Error(`no tool node "${call.name}" in toolbox "${toolbox}"`));
+  const schema = endpoint.spec.function.parameters;
+  const check = schema ? validateAgainst(schema, call.arguments ?? {}, `tool "${call.name}"`) : { ok: true as const };
+  if (!check.ok) {
+    const reason = check.message.replace(/^the value/, 'the arguments');
+    return Promise.reject(new Ax650Error('TOOL_ARGS_INVALID', `The arguments of "${call.name}" do not match its tool node's JSON Schema (${reason}); the tool node was not fired.`, { params: { name: call.name, reason } }));
+  }
   const key = `${Date.now().toString(36)}-${++seq}`;
   return new Promise((resolve) => {
     pending.set(key, resolve);

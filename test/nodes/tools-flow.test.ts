@@ -5,8 +5,11 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { assertNoToolMarkup, startHarness, type Harness } from './flow-harness';
 import { toolNodes } from '../helpers/nr';
+import { repoRoot } from '../helpers/node-red-process';
 import type { NodeMessage } from '../../nodes/red-types';
 
 
@@ -150,5 +153,24 @@ describe('ax650-tool and ax650-tool-result branches', () => {
     h.node('gen').receive({ payload: 'Fly' });
     const caught = await h.waitFor('caught', 2);
     assert.equal((caught[1]!.error as { code?: string }).code, 'TOOL_UNKNOWN');
+  });
+
+  test('msg.tools cannot replace a tool node of the toolbox: BAD_INPUT, and its branch never fires', async () => {
+    const branchCalls = h.received.get('branch')!.length;
+    // A looser "move" (x any string) would let {"x": "left"} through to the arm if it replaced the tool node's schema.
+    const looseMove = { type: 'function', function: { name: 'move', parameters: { type: 'object', properties: { x: { type: 'string' } } } } };
+    h.node('gen').receive({ payload: 'Move left', tools: [looseMove] });
+    const caught = await h.waitFor('caught', 3);
+    const err = caught[2]!.error as { code?: string; message: string };
+    assert.equal(err.code, 'BAD_INPUT');
+    // The test helper loads no message catalogs (its RED._ returns the key): the sentence a user reads is the catalog's.
+    assert.match(err.message, /ax650-generate\.errors\.tool-clash$/);
+    const sentence = (lang: string) => {
+      const cat = JSON.parse(readFileSync(path.join(repoRoot, 'locales', lang, 'ax650-generate.json'), 'utf8')) as { 'ax650-generate': { errors: Record<string, string> } };
+      return cat['ax650-generate'].errors['tool-clash']!.replace(/__(\w+)__/g, (_, k: string) => ({ name: 'move', toolbox: 'arm' })[k] ?? '?');
+    };
+    assert.match(sentence('en-US'), /^msg\.tools offers the tool "move", but the toolbox "arm" has a tool node of that name/);
+    assert.match(sentence('zh-CN'), /“move”.*“arm”/);
+    assert.equal(h.received.get('branch')!.length, branchCalls);
   });
 });
