@@ -26,16 +26,22 @@ export default function register(RED: NodeAPI): void {
     try {
       parameters = cfg.schema && cfg.schema.trim() !== '' ? JSON.parse(cfg.schema) : { type: 'object', properties: {} };
       const [spec] = checkTools([{ type: 'function', function: { name: cfg.toolName, description: cfg.description ?? '', parameters } }]);
-      const remove = addTool(cfg.toolbox || 'default', {
+      const toolbox = cfg.toolbox || 'default';
+      const tool = addTool(toolbox, {
         spec: spec!,
         fire: (call, key, origin) => {
           node.send({ ...origin, payload: call.arguments ?? {}, toolCall: { id: key, name: call.name } });
           node.status({ fill: 'blue', shape: 'dot', text: RED._('ax650-tool.status.called') });
         },
+        onActive: () => node.status({}),
       });
-      node.status({});
+      if (tool.duplicate) {
+        // The tool node registered first keeps the name: this one is never called while that one stays.
+        node.error(RED._('ax650-tool.errors.duplicate', { name: spec!.function.name, toolbox }));
+        node.status({ fill: 'red', shape: 'ring', text: RED._('ax650-tool.status.duplicate') });
+      } else node.status({});
       node.on('close', (_removed: boolean, done: () => void) => {
-        remove();
+        tool.remove();
         done();
       });
     } catch (e) {

@@ -29,6 +29,8 @@ interface Helper {
   unload(): Promise<void>;
   getNode(id: string): TestNode | undefined;
   settings(s: Record<string, unknown>): void;
+  /** A spy on Node-RED's log since the last load: each call's first argument is the entry ({level, id, msg, …}). */
+  log(): { args: Array<[{ level?: number; id?: string; msg?: unknown }]>; ERROR: number };
   _RED: { version(): string };
 }
 

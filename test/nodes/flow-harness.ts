@@ -22,6 +22,8 @@ export interface Harness {
   /** Resolves once `id` has received `n` messages in all. */
   waitFor(id: string, n: number, timeoutMs?: number): Promise<NodeMessage[]>;
   simLog: string;
+  /** What a node logged with node.error (the text a user reads in the log and the debug sidebar). */
+  errorsOf(id: string): string[];
   close(): Promise<void>;
 }
 
@@ -85,6 +87,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     node: (id) => helper.getNode(id)!,
     received,
     simLog,
+    errorsOf: (id) => {
+      const log = helper.log();
+      return log.args.map(([entry]) => entry).filter((e) => e.level === log.ERROR && e.id === id).map((e) => String(e.msg));
+    },
     waitFor: (id, n, timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
         const list = received.get(id)!;

@@ -1,10 +1,10 @@
 /**
  * The toolbox registry behind ax650-tool (nodes/shared/toolbox.ts), without Node-RED: a tool node fires only with
- * arguments its own JSON Schema accepts, whatever the tool loop checked them against.
+ * arguments its own JSON Schema accepts, whatever the tool loop checked them against; a tool name calls one tool node.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addTool, callTool } from '../../nodes/shared/toolbox';
+import { addTool, answerTool, callTool, hasTool, toolboxSpecs } from '../../nodes/shared/toolbox';
 import type { ToolCall, ToolSpec } from '../../lib/runtime/types';
 
 const MOVE: ToolSpec = { type: 'function', function: { name: 'move', parameters: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } } };
@@ -24,6 +24,34 @@ test('a call whose arguments the tool node\'s schema refuses never fires it (TOO
     });
     assert.deepEqual(fired, []);
   } finally {
-    tool();
+    tool.remove();
   }
+});
+
+test('a duplicate tool name: the tool node registered first is the one offered and called; the duplicate takes over once it is removed', async () => {
+  const fired: string[] = [];
+  const taken: string[] = [];
+  const endpoint = (who: string, description: string) => ({
+    spec: { ...MOVE, function: { ...MOVE.function, description } },
+    fire: (c: ToolCall, key: string) => {
+      fired.push(who);
+      answerTool(key, `${who} moved`);
+    },
+    onActive: () => taken.push(who),
+  });
+  const first = addTool('unit-dup', endpoint('first', 'the first move'));
+  const second = addTool('unit-dup', endpoint('second', 'the second move'));
+  try {
+    assert.deepEqual([first.duplicate, second.duplicate], [false, true]);
+    assert.deepEqual(toolboxSpecs('unit-dup').map((s) => s.function.description), ['the first move']);
+    assert.equal(await callTool('unit-dup', call({ x: 1 }), new AbortController().signal), 'first moved');
+    first.remove();
+    assert.deepEqual(taken, ['second']);
+    assert.equal(await callTool('unit-dup', call({ x: 2 }), new AbortController().signal), 'second moved');
+    assert.deepEqual(fired, ['first', 'second']);
+  } finally {
+    first.remove();
+    second.remove();
+  }
+  assert.equal(hasTool('unit-dup', 'move'), false);
 });

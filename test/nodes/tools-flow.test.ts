@@ -95,6 +95,9 @@ describe('ax650-tool and ax650-tool-result branches', () => {
         { id: 'grip', z: 'tab', type: 'ax650-tool', toolName: 'grip', schema: JSON.stringify(GRIP.function.parameters), toolbox: 'arm', wires: [['branch']] },
         { id: 'branch', z: 'tab', type: 'helper' },
         { id: 'result', z: 'tab', type: 'ax650-tool-result' },
+        // A second "move" in the toolbox: the first one keeps the name, this one is never called.
+        { id: 'move-again', z: 'tab', type: 'ax650-tool', toolName: 'move', schema: '{"type":"object"}', toolbox: 'arm', wires: [['other-arm']] },
+        { id: 'other-arm', z: 'tab', type: 'helper' },
       ],
     });
     // The branch: answers each call with where the arm went, until a test stops it answering.
@@ -153,6 +156,14 @@ describe('ax650-tool and ax650-tool-result branches', () => {
     h.node('gen').receive({ payload: 'Fly' });
     const caught = await h.waitFor('caught', 2);
     assert.equal((caught[1]!.error as { code?: string }).code, 'TOOL_UNKNOWN');
+  });
+
+  test('a second tool node of the same name says so and is never called', () => {
+    // (The test helper's RED._ returns the key: the sentence is locales/*/ax650-tool.json's errors.duplicate.)
+    assert.deepEqual(h.errorsOf('move-again'), ['ax650-tool.errors.duplicate']);
+    assert.deepEqual(h.errorsOf('move'), []);
+    assert.equal(h.received.get('other-arm')!.length, 0, 'every call of "move" went to the first tool node');
+    assert.ok(h.received.get('branch')!.length >= 4);
   });
 
   test('msg.tools cannot replace a tool node of the toolbox: BAD_INPUT, and its branch never fires', async () => {
