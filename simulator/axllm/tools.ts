@@ -16,7 +16,7 @@ export interface ToolScript {
   arguments: unknown;
 }
 
-/** One element of AX650_SIM_TOOL_SCRIPT (tools-knobs.md). */
+/** One element of AX650_SIM_TOOL_SCRIPT (simulator/README.md, the knob tables). */
 export type ToolScriptItem = { calls: ToolScript[] } | { raw: string } | { text: string };
 
 /** Qwen3's exact rendering of calls: `<tool_call>\n{"name": "move", "arguments": {"x": 1}}\n</tool_call>`, one per line. */

@@ -1,6 +1,6 @@
 /**
  * Tools and JSON replies on the axllm kind, end to end: lib/actions over the Runtime over the axllm
- * simulator's scripted model (AX650_SIM_TOOL_SCRIPT / AX650_SIM_REPLY_SCRIPT, tools-knobs.md), which
+ * simulator's scripted model (AX650_SIM_TOOL_SCRIPT / AX650_SIM_REPLY_SCRIPT, simulator/README.md), which
  * answers in Qwen3's exact <tool_call> format. Twice: a build with PR56 (native `tools`, `tool_calls`,
  * `tool` turns; reference §6) and one without (AX650_SIM_NATIVE_TOOLS=0: `tools` ignored, `tool` turns
  * refused), which gets the tools and tool turns as the chat template's own text.
