@@ -4,6 +4,7 @@
  * request a browser can send cross-site without a preflight, the allowed origin gets CORS, real
  * ollama/openai clients and `curl -d` keep working, and a malformed URL is a 400 with a sentence.
  * A real Chromium page on a second origin tries fetch no-cors, form posts and DNS rebinding.
+ * The model folder is of the runtime kind under test, so this runs on the 2025 runtime and on axllm.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,12 +16,12 @@ import path from 'node:path';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import type { Runtime } from '../../lib/runtime/runtime';
-import { createSimModelDir } from '../../simulator/model-dir';
+import { createKindModelDir, promptsSent, TEST_KIND } from '../helpers/kind';
 import { simulatorTestEnv } from '../../simulator/env';
 import { freePort, isAlive } from '../helpers/sim';
 import { getHelper, runtimeNode, type FlowNode, type NodeModule } from '../helpers/nr';
 import { chromiumPath, openBrowser, SKIP_NO_CHROMIUM } from '../editor/browser';
-import { calls, readSimLog } from './sim-log';
+import { readSimLog } from './sim-log';
 
 const apiNode = (): NodeModule => (require(path.resolve(__dirname, '../../nodes/ax650-api.js')) as { default: NodeModule }).default;
 
@@ -63,7 +64,7 @@ describe('ax650-api node: browsers, foreign hosts and other clients', () => {
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-edge-api-'));
     const modelDir = path.join(dir, 'model');
-    await createSimModelDir(modelDir);
+    await createKindModelDir(modelDir);
     simLog = path.join(dir, 'sim.log');
     port = await freePort();
     await helper.startServer();
@@ -78,6 +79,7 @@ describe('ax650-api node: browsers, foreign hosts and other clients', () => {
     await helper.load([runtimeNode(), apiNode()], flow);
     runtime = (helper.getNode('rt') as unknown as { runtime: Runtime }).runtime;
     await runtime.start();
+    assert.equal(runtime.cfg.kind, TEST_KIND, 'runtime auto picked the kind of the folder under test');
     // The node listens once its server is up; the port refuses connections until then.
     const deadline = Date.now() + 10_000;
     while (!(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false))) {
@@ -94,7 +96,8 @@ describe('ax650-api node: browsers, foreign hosts and other clients', () => {
   });
 
   async function generations(): Promise<number> {
-    return calls(await readSimLog(simLog)).filter((c) => c === 'POST /api/generate').length;
+    // The prompts the runtime got: G1 `POST /api/generate`, axllm `POST /v1/chat/completions`.
+    return promptsSent(await readSimLog(simLog)).length;
   }
 
   test('refused with real headers before anything runs: foreign Origin, foreign Host, simple browser posts', async () => {

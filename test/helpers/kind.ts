@@ -3,6 +3,7 @@
  * (2026 folders), anything else the 2025 main_api runtime. scripts/run-tests.mjs runs the tests that
  * run inside Node-RED once per kind on both legs, so the same tests prove both runtimes.
  */
+import { readFile } from 'node:fs/promises';
 import type { RuntimeKind } from '../../lib/client/runtime-client';
 import { createAxllmSimModelDir } from '../../simulator/axllm/model-dir';
 import { createSimModelDir } from '../../simulator/model-dir';
@@ -36,4 +37,10 @@ export function promptsSent(entries: ReadonlyArray<{ event?: unknown; method?: u
 /** Marks a test that checks a behaviour only one kind has (the G1 runtime's single stateful context). */
 export function onlyFor(kind: RuntimeKind): { skip: string | false } {
   return { skip: TEST_KIND === kind ? false : `${kind} only (runtime kind under test: ${TEST_KIND})` };
+}
+
+/** The kind a running simulator process plays, from its command line (`ax650-sim serve <dir>` is axllm): proves which runtime a flow started. */
+export async function kindOfProcess(pid: number): Promise<RuntimeKind> {
+  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+  return argv[2] === 'serve' ? 'axllm' : 'main-api';
 }
