@@ -2,15 +2,19 @@
  * Faults on axllm (issue 14 acceptance), each with its error code and restart policy, and nothing left
  * running (every SimRuntime.stop() proves the pids and processes in its folder gone): kill -9 while
  * loading, idle and generating; a hung generation; `LLM.Init failed`; a busy port; the mem guard
- * refusing the load; a bad config.json; a missing axmodel file.
+ * refusing the load; a bad config.json (refused by the pre-flight, or from the runtime's log when the
+ * runtime replaced it by its defaults); a missing axmodel file.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isAx650Error } from '../../lib/errors';
-import { isAlive, kill9, outcome, startSimRuntime, stopAll, type SimRuntime } from '../runtime/helpers';
+import type { RuntimeLauncher } from '../../lib/runtime/processes';
+import { simulatorLauncher } from '../../simulator/provider';
+import { isAlive, kill9, outcome, processesIn, startSimRuntime, stopAll, type SimRuntime } from '../runtime/helpers';
 
 after(stopAll);
 
@@ -25,6 +29,9 @@ describe('axllm: kill -9', () => {
     const loading = sim.waitFor((s, i) => s === 'loading' && i.pid !== null && i.loadProgress > 0, 15_000, 'load progress from the # bars');
     const job = sim.rt.submit({ prompt: 'while loading' });
     const victim = kill9((await loading).pid);
+    const crashed = await sim.waitFor((s) => s === 'backoff', 5000, 'backoff');
+    assert.equal(crashed.lastError?.code, 'RUNTIME_CRASHED');
+    assert.match(crashed.lastError?.message ?? '', /exited while loading the model \(signal SIGKILL\)/);
     assert.equal(await outcome(job), 'done');
     assert.equal(isAlive(victim), false);
     assert.equal(sim.rt.info().restarts, 1);
@@ -33,7 +40,9 @@ describe('axllm: kill -9', () => {
   test('while idle: restart with backoff', async () => {
     await sim.waitFor((s) => s === 'ready', 10_000, 'ready');
     const victim = kill9(sim.rt.info().pid);
-    await sim.waitFor((s) => s === 'backoff', 5000, 'backoff');
+    const crashed = await sim.waitFor((s) => s === 'backoff', 5000, 'backoff');
+    assert.equal(crashed.lastError?.code, 'RUNTIME_CRASHED');
+    assert.match(crashed.lastError?.message ?? '', /runtime process ended unexpectedly \(signal SIGKILL\)/);
     assert.equal(await outcome(sim.rt.submit({ prompt: 'after the idle crash' })), 'done');
     assert.equal(isAlive(victim), false);
     assert.equal(sim.rt.info().restarts, 2);
@@ -119,6 +128,31 @@ test('axllm: a bad config.json is CONFIG_INVALID before anything spawns', async 
     await writeFile(path.join(s.modelDir, 'config.json'), '{"model_name": "x", "axmodel_num": 4,');
   });
   assert.equal(sim.spawns.length, 0);
+  await sim.stop();
+});
+
+test('axllm: a config.json the runtime replaces by its defaults is CONFIG_INVALID from its log; nothing left running', async () => {
+  // The package's own checks (the pre-flight, the tokenizer's read of config.json) run before the spawn and
+  // refuse such a file, so it is spoiled at the spawn itself, as an edit or a failing SD card would: without
+  // model_name (read last) axllm logs `Key not found`, `Failed to load config from`, `Using default
+  // configuration`, and loads on under the default name (reference §1).
+  const spoil: RuntimeLauncher = (c, url) => {
+    const file = path.join(c.modelDir, 'config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    delete config['model_name'];
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    return simulatorLauncher(c, url);
+  };
+  const sim = await failsWith({ launcher: spoil }, 'CONFIG_INVALID');
+  assert.equal(sim.spawns.length, 1, 'the runtime was started: the error came from its log');
+  assert.match(sim.rt.info().lastError?.message ?? '', /fell back to its defaults: Failed to load config from: .*config\.json/);
+  const deadline = Date.now() + 5000;
+  let left = await processesIn(sim.modelDir);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = await processesIn(sim.modelDir);
+  }
+  assert.deepEqual(left, [], 'the runtime was ended without a stop: no process left in the folder');
   await sim.stop();
 });
 
