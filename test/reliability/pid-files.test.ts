@@ -1,6 +1,7 @@
 /**
  * Issue 18 items 3 and 4. A pid file on every start (200 starts of an ELF program under `stdbuf -oL`,
- * where /proc/<pid>/cmdline reads empty until the exec has happened); after a SIGKILLed host
+ * where /proc/<pid>/cmdline reads empty until the exec has happened, and 40 starts of each kind's
+ * simulator, the program the issue saw without a pid file); after a SIGKILLed host
  * ("kill -9 of Node-RED") the orphaned runtime is found and ended whether the configured command is
  * the program itself (ELF), a `#!` wrapper that execs it, or a run script that runs it as a child;
  * and a stranger, even one matching the recorded pid, start time and command line, or living in the
@@ -11,14 +12,18 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { ManagedChild, OWNER_MARKER_VAR, provenProcesses, readPidFile, reapOrphan } from '../../lib/supervisor';
 import { waitFor } from '../../lib/supervisor/terminate';
+import { defaultConfig, QWEN3_4B_FLAGS } from '../../lib/runtime/config';
+import { simulatorTestEnv } from '../../simulator/env';
 import { createSimModelDir } from '../../simulator/model-dir';
+import { simulatorCliPath, simulatorLauncher } from '../../simulator/provider';
+import { createKindModelDir } from '../helpers/kind';
 import { assertAllGone, freePort, isAlive, processesIn, startSimRuntime, stopAll } from '../runtime/helpers';
 import { fixture, isGone } from '../supervisor/helpers';
 import { LAUNCH_VARIANTS, launcherFor } from './launchers';
@@ -57,6 +62,47 @@ test('200 starts of an ELF program under stdbuf -oL leave 200 pid files, each pr
     assert.equal(written, 200);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('40 starts of each kind\'s simulator (2025 runtime, axllm serve) under stdbuf -oL: a pid file proving the process every time, gone after the stop', async () => {
+  // What the issue saw failing: the simulator, not `sleep`, started as the runtime is (ManagedChild, stdbuf, pid file).
+  const root = await mkdtemp(path.join(os.tmpdir(), 'ax650-simstarts-'));
+  try {
+    for (const kind of ['main-api', 'axllm'] as const) {
+      const modelDir = path.join(root, kind);
+      await createKindModelDir(modelDir, { axmodelNum: 4, kind });
+      let proven = 0;
+      for (let batch = 0; batch < 10; batch++) {
+        await Promise.all(
+          Array.from({ length: 4 }, async (_, i) => {
+            const start = `${kind} start ${batch * 4 + i}`;
+            // A long load keeps the simulator running (and its port unused by others) until the stop.
+            const cfg = defaultConfig({ kind, modelDir, simulator: true, runtimePort: await freePort(), flags: { ...QWEN3_4B_FLAGS, axmodel_num: '4' }, simulatorEnv: { ...simulatorTestEnv, AX650_SIM_LOAD_MS: '60000' } });
+            const spec = simulatorLauncher(cfg, 'http://127.0.0.1:9/');
+            const pidFile = path.join(root, `${kind}-${batch}-${i}.pid`);
+            const child = await ManagedChild.start({ name: 'runtime', command: spec.command, args: spec.args, cwd: modelDir, env: spec.env, lineBuffered: cfg.lineBuffered, pidFile });
+            try {
+              const read = readPidFile(pidFile);
+              assert.ok(read.ok, `${start}: ${read.ok ? '' : read.reason}`);
+              assert.equal(read.record.pid, child.pid);
+              assert.equal(child.pidFileProblem, undefined);
+              const simulator = (): boolean => readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes(simulatorCliPath());
+              assert.ok(await waitFor(() => simulator() && provenProcesses(read.record).includes(child.pid), 5000), `${start}: the pid file proves the simulator after the exec`);
+              proven++;
+            } finally {
+              await child.stop({ sigintMs: 500 });
+            }
+            assert.equal(isGone(child.pid), true, `${start}: the simulator was stopped`);
+            assert.equal(existsSync(pidFile), false, `${start}: its pid file was removed`);
+          }),
+        );
+      }
+      assert.equal(proven, 40, kind);
+      assert.deepEqual(await processesIn(modelDir), [], `no ${kind} simulator left`);
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
 });
 
