@@ -64,7 +64,9 @@ describe(`ax650-generate with images (${TEST_KIND})`, () => {
       const finals = h.received.get('gen-final')!.slice(finalsBefore);
       if (caught.length > 0) {
         assert.equal(caught[0]!.topic, 'photo');
-        assert.match((caught[0]!.error as { message: string }).message, /cancelled/);
+        const err = caught[0]!.error as { message: string; code?: string };
+        assert.equal(err.code, 'ABORTED');
+        assert.match(err.message, /cancelled/);
       } else {
         assert.equal((finals[0]!.stats as { doneReason: string }).doneReason, 'abort');
       }
@@ -77,6 +79,7 @@ describe(`ax650-generate with images (${TEST_KIND})`, () => {
       const caught = (await h.waitFor('caught', caughtBefore + 1))[caughtBefore];
       const err = caught!.error as { message: string; code?: string };
       assert.equal(caught!.topic, 'bad');
+      assert.equal(err.code, 'BAD_INPUT');
       assert.match(err.message, /msg\.images\[1\] is not a JPEG or PNG image/);
       assert.equal((await chatImages(h.simLog)).length, before);
     });
@@ -107,7 +110,9 @@ describe(`ax650-generate with images (${TEST_KIND})`, () => {
       gen.receive({ payload: 'What do you see?', image: await solid(32, 32, RED, 'png'), topic: 'img' });
       const [caught] = await h.waitFor('caught', 1);
       assert.equal(caught!.topic, 'img');
-      assert.match((caught!.error as { message: string }).message, /cannot see images/);
+      const err = caught!.error as { message: string; code?: string };
+      assert.equal(err.code, 'VISION_UNSUPPORTED');
+      assert.match(err.message, /cannot see images/);
       gen.receive({ payload: 'Hello?', topic: 'text' });
       const [final] = await h.waitFor('gen-final', 1);
       assert.equal(final!.topic, 'text');
@@ -126,7 +131,9 @@ describe(`ax650-generate with an image on a text-only model (${TEST_KIND})`, { s
     h.node('gen').receive({ payload: 'What do you see?', image: await solid(16, 16, GREEN, 'jpeg'), topic: 'img' });
     const [caught] = await h.waitFor('caught', 1);
     assert.equal(caught!.topic, 'img');
-    assert.match((caught!.error as { message: string }).message, /cannot see images \(it is a text-only model\)/);
+    const err = caught!.error as { message: string; code?: string };
+    assert.equal(err.code, 'VISION_UNSUPPORTED');
+    assert.match(err.message, /cannot see images \(it is a text-only model\)/);
     assert.equal((await chatImages(h.simLog)).length, 0);
   });
 });

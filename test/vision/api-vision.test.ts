@@ -104,6 +104,8 @@ describe('API facade with images, text-only model', () => {
     assert.match(String(a.body['error']), /cannot see images/);
     const b = await post(`${server.url}/v1/chat/completions`, { model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }, { type: 'text', text: 'What?' }] }] });
     assert.equal(b.status, 400);
-    assert.match(JSON.stringify(b.body), /cannot see images/);
+    const err = b.body['error'] as { code?: string; message?: string };
+    assert.equal(err.code, 'VISION_UNSUPPORTED');
+    assert.match(String(err.message), /cannot see images/);
   });
 });
