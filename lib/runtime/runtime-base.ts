@@ -120,6 +120,7 @@ export abstract class RuntimeBase extends EventEmitter<RuntimeEventMap> {
       maxTokenLen: this.initLimits.maxTokenLen,
       prefillMaxTokenNum: this.initLimits.prefillMaxTokenNum,
       modelName: this.cfg.modelName,
+      kind: this.cfg.kind,
       pid: this.procs.runtime?.pid ?? null,
       vision: this.vision?.supported ?? null,
       visionInput: this.vision?.input ?? null,

@@ -5,6 +5,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Ax650Error } from '../errors';
+import type { RuntimeKind } from '../client/runtime-client';
 
 export type RuntimeState =
   | 'stopped'
@@ -187,6 +188,8 @@ export interface RuntimeInfo {
   maxTokenLen: number | null;
   prefillMaxTokenNum: number | null;
   modelName: string;
+  /** Which runtime runs the model folder: the 2025 `main_api` (no vision at all) or `axllm serve`. */
+  kind?: RuntimeKind;
   pid: number | null;
   /** The loaded model takes images (axllm `/v1/models` capabilities); false on the 2025 runtime; null before it loaded. */
   vision?: boolean | null;

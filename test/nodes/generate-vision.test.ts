@@ -112,7 +112,7 @@ describe(`ax650-generate with images (${TEST_KIND})`, () => {
       assert.equal(caught!.topic, 'img');
       const err = caught!.error as { message: string; code?: string };
       assert.equal(err.code, 'VISION_UNSUPPORTED');
-      assert.match(err.message, /cannot see images/);
+      assert.match(err.message, /2025 main_api runtime, which cannot take images at all; load a vision-language model folder .* with the axllm runtime/);
       gen.receive({ payload: 'Hello?', topic: 'text' });
       const [final] = await h.waitFor('gen-final', 1);
       assert.equal(final!.topic, 'text');

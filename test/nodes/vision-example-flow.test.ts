@@ -96,7 +96,7 @@ function assertNoVision(out: Outcome): void {
   assert.ok(out.caught, 'an error at the Catch node');
   const err = out.caught.error as { message: string; code?: string };
   assert.equal(err.code, 'VISION_UNSUPPORTED');
-  assert.match(err.message, /cannot see images/);
+  assert.match(err.message, /2025 main_api runtime, which cannot take images at all/);
 }
 
 test(`the camera example describes a 1280×720 snapshot (${TEST_KIND})`, async () => {
