@@ -1,7 +1,8 @@
 /**
  * Error and status text for the node adapters. Errors come from lib/ with a stable code and an
  * English sentence; the runtime node's catalog may hold a translation per code (`errors.<CODE>`,
- * with the error's params), used when present for the editor's language.
+ * with the error's params; a `context` param picks `errors.<CODE>_<context>` first, i18next's
+ * context), used when present for the editor's language.
  */
 import { Ax650Error } from '../../lib/errors';
 import type { NodeAPI } from '../red-types';
@@ -17,9 +18,13 @@ export function errorText(RED: NodeAPI, err: Ax650Error): string {
   const translated = RED._(key, err.params);
   // Node-RED returns the key itself when the catalog has no entry; the English sentence from lib is the fallback.
   if (!translated || translated === key || translated.endsWith(`errors.${err.code}`) || /__\w+__/.test(translated)) return err.message;
-  // What the runtime printed when it failed (e.g. "axcl_Init(0) failed") is never lost to a shorter translation.
-  const cause = err.params['cause'];
-  return typeof cause === 'string' && !translated.includes(cause) ? `${translated} (${cause})` : translated;
+  // The specific reason is never lost to a shorter translation: what the runtime printed (e.g. "axcl_Init(0) failed"),
+  // or, when the translation is a generic sentence that shows none of the error's details (BAD_INPUT's
+  // "输入无效，请检查消息属性。" for "msg.image is not a JPEG or PNG image …"), lib's English sentence.
+  const context = err.params['context'];
+  const generic = RED._(key, context === undefined ? {} : { context }) === translated;
+  const cause = typeof err.params['cause'] === 'string' ? err.params['cause'] : generic ? err.message : undefined;
+  return cause !== undefined && !translated.includes(cause) ? `${translated} (${cause})` : translated;
 }
 
 /** An Error for done(): Catch nodes read `message`, flows read `code` (and `tail` for crashes). */
