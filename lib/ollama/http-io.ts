@@ -53,6 +53,19 @@ export function sendError(res: ServerResponse, dialect: ErrorDialect, err: HttpE
   sendJson(res, err.status, errorBody(dialect, err), headers);
 }
 
+function sizeText(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+}
+
+/** 413 with what counts: images are most of a large body, as base64 (a third larger than the file). */
+export function bodyTooLarge(limit: number): HttpError {
+  return new HttpError(
+    413,
+    `request body too large: the limit is ${sizeText(limit)} (${limit} bytes). Images count towards it as base64 (a third larger than the file), in "images" or in "image_url" data URIs: send fewer or smaller images per request (each one is scaled down to the model's input size, e.g. 448×448, anyway).`,
+  );
+}
+
 /** Bodies larger than this are not even drained: the connection is closed after the 413. */
 const DRAIN_CAP_BYTES = 64 * 1024 * 1024;
 
@@ -63,8 +76,7 @@ const DRAIN_CAP_BYTES = 64 * 1024 * 1024;
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    const tooLarge = (): HttpError =>
-      new HttpError(413, `request body too large: the limit is ${limit} bytes`);
+    const tooLarge = (): HttpError => bodyTooLarge(limit);
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > DRAIN_CAP_BYTES) {
       req.destroy();

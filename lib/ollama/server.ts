@@ -26,7 +26,7 @@ export interface ApiServerOptions {
   token?: string;
   /** Reported by /api/version; clients gate features on Ollama versions. */
   version?: string;
-  /** Largest accepted request body, bytes. Default 1 MiB. */
+  /** Largest accepted request body, bytes. Default 16 MiB: a few full-size camera frames as base64. */
   bodyLimit?: number;
   /** JobRequest.owner of the jobs this server submits. Default 'http'. */
   owner?: string;
@@ -43,7 +43,7 @@ export interface ApiServer {
 }
 
 const DEFAULT_VERSION = '0.12.0';
-const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** How long close() lets cancelled jobs write their last chunk before cutting connections. */
 const CLOSE_GRACE_MS = 2000;
 

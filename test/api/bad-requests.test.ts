@@ -36,7 +36,7 @@ const CASES: Case[] = [
   { name: 'repeat_penalty the runtime refuses', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', options: { repeat_penalty: 9 } }, status: 400, error: /repetition_penalty must be between 0\.5 and 2, got 9/ },
   { name: 'prompt over the character limit', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'x'.repeat(70_000), stream: false }, status: 400, error: /65536 characters/ },
   { name: 'prompt longer than the context', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'word '.repeat(12_000), stream: false }, status: 400, error: /^The prompt needs \d+ tokens in one turn, but the model takes at most \d+ new tokens/ },
-  { name: 'huge body', path: '/api/chat', body: { model: 'qwen3-ax650', messages: user('y'.repeat(1_100_000)) }, status: 413, error: 'request body too large: the limit is 1048576 bytes' },
+  { name: 'huge body', path: '/api/chat', body: { model: 'qwen3-ax650', messages: user('y'.repeat(17_000_000)) }, status: 413, error: /^request body too large: the limit is 16 MiB \(16777216 bytes\)\. Images count towards it as base64/ },
   { name: 'unknown endpoint', path: '/api/pull', body: { model: 'qwen3-ax650' }, status: 404, error: /^unknown endpoint POST \/api\/pull; this server offers / },
   { name: 'wrong method', method: 'GET', path: '/api/chat', status: 405, error: 'method GET is not allowed on /api/chat; use POST' },
   { name: 'wrong token', method: 'GET', path: '/api/tags', headers: { Authorization: 'Bearer guess' }, status: 401, error: 'invalid API token' },

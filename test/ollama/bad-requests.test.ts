@@ -48,7 +48,7 @@ const CASES: Case[] = [
   { name: 'bad keep_alive', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', keep_alive: 'soon' }, status: 400, error: '"keep_alive" must be a number of seconds or a duration such as "5m" or "1h30m", not "soon"' },
   { name: 'bad think', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', think: 'maybe' }, status: 400, error: '"think" must be true, false, "high", "medium" or "low", not a string' },
   { name: 'images that are no image', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'hi', images: ['aGk='] }, status: 400, error: "images[0] is not a JPEG or PNG image (its first bytes are no image header); send the file's bytes, not its name or text." },
-  { name: 'huge body', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'x'.repeat(100_000) }, status: 413, error: 'request body too large: the limit is 65536 bytes' },
+  { name: 'huge body', path: '/api/generate', body: { model: 'qwen3-ax650', prompt: 'x'.repeat(100_000) }, status: 413, error: /^request body too large: the limit is 64 KiB \(65536 bytes\)\. Images count towards it/ },
   { name: 'unknown endpoint', path: '/api/pull', body: { model: 'qwen3-ax650' }, status: 404, error: /^unknown endpoint POST \/api\/pull; this server offers \/, \/api\/version, / },
   { name: 'wrong method', method: 'GET', path: '/api/generate', status: 405, error: 'method GET is not allowed on /api/generate; use POST', allow: 'POST' },
   { name: 'wrong token', path: '/api/tags', method: 'GET', headers: { Authorization: 'Bearer guess' }, status: 401, error: 'invalid API token' },

@@ -59,6 +59,14 @@ describe('API facade with images, VL model on axllm', () => {
     assert.deepEqual(lastImages((await sim.readSimLog()) as unknown as Entry[]).map((i) => [i.format, i.width, i.height]), [['png', 64, 64], ['jpeg', 448, 252]]);
   });
 
+  test('a full-size 1080p frame of 2.5 MB as base64 (over 2 MiB) goes through the ollama client and reaches the runtime scaled', async () => {
+    const frame = (await cameraFrame(1920, 1080, 100)).toString('base64');
+    assert.ok(frame.length > 2 * 1024 * 1024, `base64 frame of ${frame.length} bytes`);
+    const c = await ollama.chat({ model: MODEL, messages: [{ role: 'user', content: 'What is in front of the robot?', images: [frame] }], stream: false });
+    assert.match(c.message.content, /I see a 448x252 JPEG image/);
+    assert.deepEqual(lastImages((await sim.readSimLog()) as unknown as Entry[]).map((i) => [i.format, i.width, i.height]), [['jpeg', 448, 252]]);
+  });
+
   test('openai chat with image_url data-URI parts, not streamed and streamed', async () => {
     const url = `data:image/png;base64,${(await solid(96, 32, BLUE, 'png')).toString('base64')}`;
     const r = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image_url', image_url: { url } }] }] });

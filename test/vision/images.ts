@@ -8,10 +8,8 @@ export async function solid(width: number, height: number, colour: Rgb, format: 
   return format === 'jpeg' ? img.jpeg({ quality: 90 }).toBuffer() : img.png().toBuffer();
 }
 
-/** A 1280×720 camera-like frame: a gradient with noise, so it compresses like a real photo. */
-export async function cameraFrame(): Promise<Buffer> {
-  const width = 1280;
-  const height = 720;
+/** A camera-like frame (1280×720 by default): a gradient with noise, so it compresses like a real photo. */
+export async function cameraFrame(width = 1280, height = 720, quality = 85): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   let seed = 7;
   for (let i = 0; i < raw.length; i += 3) {
@@ -22,7 +20,7 @@ export async function cameraFrame(): Promise<Buffer> {
     raw[i + 1] = (y * 200) / height + ((seed >> 8) % 40);
     raw[i + 2] = 90 + ((seed >> 16) % 40);
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
 }
 
 export const RED: Rgb = { r: 220, g: 30, b: 30 };
