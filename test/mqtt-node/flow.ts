@@ -30,6 +30,11 @@ export interface BridgeFlowOptions {
   runtimes?: string[];
   simEnv?: Record<string, string>;
   credentials?: Record<string, { user?: string; password?: string }>;
+  /** VL model folders (axllm kind; the 2025 layout has no vision). */
+  vision?: boolean;
+  /** More flow nodes on the tab (e.g. an ax650-api node) and the node modules they need. */
+  extraNodes?: FlowNode[];
+  extraModules?: NodeModule[];
 }
 
 export interface BridgeFlow {
@@ -44,6 +49,8 @@ export interface BridgeFlow {
   waitForWarning(id: string, re: RegExp, timeoutMs?: number): Promise<void>;
   /** The prompts each runtime's simulator received (G1 POST /api/generate, axllm chat requests), in order. */
   promptsSeenBy(runtimeId: string): Promise<string[]>;
+  /** Every complete line of a runtime's simulator log (AX650_SIM_LOG), in order. */
+  simLog(runtimeId: string): Promise<Array<Record<string, unknown>>>;
   /** Every runtime pid this flow ever had. */
   pids(): number[];
   /** Unloads the flow (the nodes' close handlers run), stops Node-RED, proves the runtimes gone. Once. */
@@ -64,7 +71,7 @@ export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFl
   const flow: FlowNode[] = [{ id: 'tab', type: 'tab', label: 'mqtt' }];
   for (const id of runtimeIds) {
     const modelDir = path.join(dir, id);
-    await createKindModelDir(modelDir);
+    await createKindModelDir(modelDir, opts.vision ? { vision: true } : {});
     flow.push({
       id, type: 'ax650-runtime', mode: 'simulator', modelDir, startOn: 'deploy',
       tokenizerPort: await freeLoopbackPort(), runtimePort: await freeLoopbackPort(),
@@ -74,13 +81,14 @@ export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFl
   for (const b of opts.bridges) {
     flow.push({ type: 'ax650-mqtt', z: 'tab', runtime: runtimeIds[0], broker: opts.broker, ...b });
   }
+  flow.push(...(opts.extraNodes ?? []));
 
   const statuses = new Map<string, NodeStatus[]>();
   const warnings = new Map<string, string[]>();
   const errors = new Map<string, string[]>();
   const signal = new Signal();
   await helper.startServer();
-  await helper.load([runtimeNode(), mqttNode()], flow, opts.credentials ?? {});
+  await helper.load([runtimeNode(), mqttNode(), ...(opts.extraModules ?? [])], flow, opts.credentials ?? {});
   for (const b of opts.bridges) {
     const n = helper.getNode(b.id);
     if (!n) throw new Error(`node ${b.id} was not created`);
@@ -109,6 +117,7 @@ export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFl
   }
   await Promise.all([...runtimes.values()].map((rt) => rt.start()));
   let closed = false;
+  const simLog = async (runtimeId: string) => completeJsonLines(await readFile(path.join(dir, `${runtimeId}.log`), 'utf8').catch(() => '')) as Array<Record<string, unknown>>;
 
   return {
     runtime: (id = runtimeIds[0]!) => runtimes.get(id)!,
@@ -128,9 +137,9 @@ export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFl
         () => `a warning ${re} from ${id}; got ${JSON.stringify(warnings.get(id))}`);
     },
     async promptsSeenBy(runtimeId) {
-      const text = await readFile(path.join(dir, `${runtimeId}.log`), 'utf8').catch(() => '');
-      return promptsSent(completeJsonLines(text) as Array<Record<string, unknown>>);
+      return promptsSent(await simLog(runtimeId));
     },
+    simLog,
     pids: () => [...pids],
     async close() {
       if (closed) return;
