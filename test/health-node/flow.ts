@@ -45,11 +45,12 @@ export interface HealthFlow {
   close(): Promise<void>;
 }
 
-export async function startHealthFlow(health: Record<string, unknown> = {}, simEnv: Record<string, string> = {}): Promise<HealthFlow> {
+/** `opts.vision`: a VL model folder (axllm kind; the 2025 layout has no vision). */
+export async function startHealthFlow(health: Record<string, unknown> = {}, simEnv: Record<string, string> = {}, opts: { vision?: boolean } = {}): Promise<HealthFlow> {
   const helper = getHelper();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-health-'));
   const modelDir = path.join(dir, 'model');
-  await createKindModelDir(modelDir);
+  await createKindModelDir(modelDir, opts.vision ? { vision: true } : {});
   const kernelLog = path.join(dir, 'kern.log');
   const smiState = path.join(dir, 'smi.json');
   await writeFile(kernelLog, `${BOOT_LOG}\n`);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { simulatorTestEnv } from '../../simulator/env';
 import type { Runtime } from '../../lib/runtime/runtime';
 import { freeLoopbackPort } from '../helpers/node-red-process';
+import { TEST_KIND } from '../helpers/kind';
 import { coreNode, getHelper, runtimeNode, type FlowNode } from '../helpers/nr';
 import { healthNode, startHealthFlow, type HealthFlow } from './flow';
 import type { NodeMessage } from '../../nodes/red-types';
@@ -105,6 +106,31 @@ describe('ax650-health flow', () => {
     assert.deepEqual(later, [], 'no state change after failed');
     assert.equal(f.runtime.info().pid, null);
     assert.equal(f.runtime.info().restarts, 2);
+  });
+});
+
+describe(`ax650-health with a VL model folder (${TEST_KIND})`, () => {
+  let f: HealthFlow;
+  before(async () => {
+    // No card probe: the status is then the runtime's state with the vision mark (the temperature would wrap it).
+    f = await startHealthFlow({ device: 'off' }, {}, { vision: true });
+  });
+  after(async () => {
+    await f.close();
+  });
+
+  test('the payload and the status say whether the model sees images (axllm VL: yes, 448×448; the 2025 runtime: no)', async () => {
+    f.health.receive({ payload: 'check', press: 'caps' });
+    const answer = await f.next((m) => m.press === 'caps', 10_000);
+    // (The test helper loads no catalogs: the text is the key, ax650-health.status.vision = "<state> · vision".)
+    const status = String(f.statuses[f.statuses.length - 1]?.text ?? '');
+    if (TEST_KIND === 'axllm') {
+      assert.deepEqual(payloadOf(answer).capabilities, { vision: true, imageInput: { width: 448, height: 448 } });
+      assert.match(status, /vision/);
+    } else {
+      assert.deepEqual(payloadOf(answer).capabilities, { vision: false, imageInput: null }, 'the 2025 runtime has no vision');
+      assert.doesNotMatch(status, /vision/);
+    }
   });
 });
 
