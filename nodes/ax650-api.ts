@@ -6,7 +6,7 @@
  */
 import { StatusThrottle } from '../lib/generate/status';
 import { parseList, type AccessPolicy } from '../lib/ollama/access';
-import { startApiServer, type ApiServer } from '../lib/ollama/server';
+import { DEFAULT_BODY_LIMIT, startApiServer, type ApiServer } from '../lib/ollama/server';
 import type { RuntimeInfo } from '../lib/runtime/types';
 import { getRuntimeNode, runtimeStatus } from './shared/runtime-node';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './red-types';
@@ -20,6 +20,8 @@ interface ApiDef extends NodeDef {
   origins?: string;
   /** Extra Host names the API answers to (DNS rebinding guard). */
   hosts?: string;
+  /** Largest request body in MiB (images count, as base64); empty: 16. */
+  bodyLimit?: string | number;
 }
 
 export interface ListenSettings {
@@ -27,6 +29,8 @@ export interface ListenSettings {
   port: number;
   modelName: string | undefined;
   access: AccessPolicy;
+  /** Bytes. */
+  bodyLimit: number;
 }
 
 const DEFAULT_HOST = '127.0.0.1';
@@ -34,6 +38,9 @@ const DEFAULT_PORT = 11434;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 const ORIGIN_PATTERN = /^(\*|[a-z][a-z0-9+.-]*:\/\/[^\s/]+)$/i;
 const HOST_PATTERN = /^[a-z0-9*][a-z0-9*.-]*$/i;
+const MIB = 1024 * 1024;
+/** Above this a body is not even drained before the 413 (lib/ollama/http-io.ts). */
+const MAX_BODY_LIMIT_MIB = 64;
 
 /** The editor's strings as the listener needs them; a bad port is refused rather than silently replaced. */
 export function listenSettings(def: ApiDef): ListenSettings {
@@ -47,7 +54,9 @@ export function listenSettings(def: ApiDef): ListenSettings {
   const hosts = parseList(def.hosts);
   const badHost = hosts.find((h) => !HOST_PATTERN.test(h));
   if (badHost !== undefined) throw new Error(`allowed host ${JSON.stringify(badHost)} must be a host name such as robot.example.com or *.lan (no scheme, no port), or be *`);
-  return { host, port: raw, modelName: name, access: { origins, hosts } };
+  const limit = def.bodyLimit === undefined || def.bodyLimit === '' ? DEFAULT_BODY_LIMIT / MIB : Number(def.bodyLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BODY_LIMIT_MIB) throw new Error(`the request limit must be a whole number of MiB from 1 to ${MAX_BODY_LIMIT_MIB}, got ${JSON.stringify(def.bodyLimit)}`);
+  return { host, port: raw, modelName: name, access: { origins, hosts }, bodyLimit: limit * MIB };
 }
 
 function errnoOf(e: unknown): string {
@@ -98,6 +107,7 @@ export default function register(RED: NodeAPI): void {
       // The runtime's own name is only final after its preflight, which may run after this node starts.
       modelName: settings.modelName ?? (() => runtime.info().modelName),
       access: settings.access,
+      bodyLimit: settings.bodyLimit,
       ...(token ? { token } : {}),
     }).then(
       async (s) => {

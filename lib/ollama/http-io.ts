@@ -62,7 +62,7 @@ function sizeText(bytes: number): string {
 export function bodyTooLarge(limit: number): HttpError {
   return new HttpError(
     413,
-    `request body too large: the limit is ${sizeText(limit)} (${limit} bytes). Images count towards it as base64 (a third larger than the file), in "images" or in "image_url" data URIs: send fewer or smaller images per request (each one is scaled down to the model's input size, e.g. 448×448, anyway).`,
+    `request body too large: the limit is ${sizeText(limit)} (${limit} bytes). Images count towards it as base64 (a third larger than the file), in "images" or in "image_url" data URIs: send fewer or smaller images per request (each one is scaled down to the model's input size, e.g. 448×448, anyway), or raise the API node's request limit.`,
   );
 }
 

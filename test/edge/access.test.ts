@@ -60,3 +60,11 @@ test('the node refuses allowed origins and hosts it could never match, naming th
   assert.throws(() => listenSettings({ id: 'a', type: 'ax650-api', runtime: 'rt', origins: 'https://chat.example.com/app' }), /no path/);
   assert.throws(() => listenSettings({ id: 'a', type: 'ax650-api', runtime: 'rt', hosts: 'http://robot.lan:80' }), /allowed host "http:\/\/robot\.lan:80" must be a host name/);
 });
+
+test('the request limit is whole MiB from 1 to 64, 16 when empty', () => {
+  const limit = (bodyLimit?: string | number) => listenSettings({ id: 'a', type: 'ax650-api', runtime: 'rt', ...(bodyLimit === undefined ? {} : { bodyLimit }) }).bodyLimit;
+  assert.equal(limit(), 16 * 1024 * 1024);
+  assert.equal(limit(''), 16 * 1024 * 1024);
+  assert.equal(limit('4'), 4 * 1024 * 1024);
+  for (const bad of ['0', '65', '1.5', 'lots']) assert.throws(() => limit(bad), /request limit must be a whole number of MiB from 1 to 64/);
+});

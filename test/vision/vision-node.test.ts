@@ -4,7 +4,9 @@
  * the 2025 runtime has no vision), an ax650-mqtt node on aedes and an ax650-api node. One image each goes
  * in through MQTT (base64 in the JSON request), the ollama client (`images`) and the openai client
  * (an `image_url` data URI); on axllm each is described and what reached the runtime is read from the
- * simulator's log, on the 2025 runtime each is refused with VISION_UNSUPPORTED.
+ * simulator's log, on the 2025 runtime each is refused with VISION_UNSUPPORTED. A full-size 1080p frame
+ * (2.5 MB as base64) fits the API node's default request limit (16 MiB) and gets a 413 that says why from
+ * a node whose limit is set to 1 MiB.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -30,6 +32,7 @@ describe(`ax650-mqtt and ax650-api nodes with images (${TEST_KIND})`, () => {
   let req: Requester;
   let ollama: Ollama;
   let openai: OpenAI;
+  let small: Ollama;
   let model = '';
   const lastImages = async (): Promise<Array<[string, number | null, number | null]>> =>
     (((await flow.simLog('rt')).filter((e) => e['event'] === 'chat').at(-1)?.['images'] as Img[] | undefined) ?? []).map((i) => [i.format, i.width, i.height]);
@@ -38,18 +41,23 @@ describe(`ax650-mqtt and ax650-api nodes with images (${TEST_KIND})`, () => {
   before(async () => {
     broker = await startAedes();
     const port = await freeLoopbackPort();
+    const smallPort = await freeLoopbackPort();
     flow = await startBridgeFlow({
       broker: broker.url,
       vision: true,
       bridges: [{ id: 'bridge', topic: 'cam/ask', protocolVersion: '4' }],
       simEnv: { AX650_SIM_TOKENS_PER_SEC: '400' },
-      extraNodes: [{ id: 'api', z: 'tab', type: 'ax650-api', runtime: 'rt', host: '127.0.0.1', port: String(port), modelName: '' }],
+      extraNodes: [
+        { id: 'api', z: 'tab', type: 'ax650-api', runtime: 'rt', host: '127.0.0.1', port: String(port), modelName: '' },
+        { id: 'api-small', z: 'tab', type: 'ax650-api', runtime: 'rt', host: '127.0.0.1', port: String(smallPort), modelName: '', bodyLimit: '1' },
+      ],
       extraModules: [apiNode()],
     });
     await flow.waitForStatus('bridge', isConnected, 'connected');
     req = await Requester.connect(broker.url, { protocolVersion: 4 });
     await req.subscribe('cam/ask/response');
     ollama = new Ollama({ host: `http://127.0.0.1:${port}` });
+    small = new Ollama({ host: `http://127.0.0.1:${smallPort}` });
     openai = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'none', maxRetries: 0 });
     model = (await ollama.list()).models[0]!.name;
   });
@@ -105,5 +113,19 @@ describe(`ax650-mqtt and ax650-api nodes with images (${TEST_KIND})`, () => {
         return true;
       });
     }
+  });
+
+  test('request limit: a 1080p frame (2.5 MB base64) fits the default 16 MiB; a node set to 1 MiB answers 413 saying why', async () => {
+    const frame = (await cameraFrame(1920, 1080, 100)).toString('base64');
+    assert.ok(frame.length > 2 * 1024 * 1024);
+    const ask = (client: Ollama) => client.chat({ model, messages: [{ role: 'user', content: 'Is the path clear?', images: [frame] }], stream: false });
+    if (VISION) assert.match((await ask(ollama)).message.content, /I see a 448x252 JPEG image/);
+    else await assert.rejects(ask(ollama), (e: { status_code?: number }) => e.status_code === 400);
+    await assert.rejects(ask(small), (e: { status_code?: number; message?: string }) => {
+      assert.equal(e.status_code, 413);
+      assert.match(e.message ?? '', /^request body too large: the limit is 1 MiB \(1048576 bytes\)\. Images count towards it as base64/);
+      assert.match(e.message ?? '', /raise the API node's request limit/);
+      return true;
+    });
   });
 });
