@@ -42,7 +42,7 @@ export function ollamaImages(value: unknown, field: string): ImageInput[] {
 }
 
 /** Prepares each message's collected images and puts them on the message (`raw[i]` belongs to `messages[i]`). */
-export async function attachImages(info: Pick<RuntimeInfo, 'modelName' | 'vision' | 'visionInput'>, messages: ChatMessage[], raw: ReadonlyArray<ImageInput[] | undefined>): Promise<ChatMessage[]> {
+export async function attachImages(info: Pick<RuntimeInfo, 'modelName' | 'vision' | 'visionInput' | 'kind'>, messages: ChatMessage[], raw: ReadonlyArray<ImageInput[] | undefined>): Promise<ChatMessage[]> {
   const all = raw.flatMap((r) => r ?? []);
   if (all.length === 0) return messages;
   if (all.length > MAX_IMAGES) throw bad(`${all.length} images in one request; at most ${MAX_IMAGES} are accepted.`, 'messages');
