@@ -47,7 +47,7 @@ test(`dashboard camera page: an uploaded photo is described on the page (${TEST_
 
     await send('frame.png', 'image/png', await solid(640, 480, RED, 'png'));
     if (TEST_KIND !== 'axllm') {
-      await error.filter({ hasText: /cannot see images/ }).waitFor({ timeout: 30_000 });
+      await error.filter({ hasText: /cannot take images/ }).waitFor({ timeout: 30_000 });
       assert.doesNotMatch(await answer.innerText(), /I see/, 'no description without vision');
     } else {
       // 640×480 reaches the model scaled into its 448×448 input, still PNG; the reply names its colour.
