@@ -65,13 +65,18 @@ test('20 redeploys, then Node-RED stopped: no process left, ports free', async (
   const userDir = await mkdtemp(path.join(os.tmpdir(), 'ax650-redeploy-user-'));
   const nr = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows: flows(modelDir, ports, 0, simLog) });
   const seen = new Set<number>();
+  const started = (): number => nr.output().split('] Started flows').length - 1;
   const deploy = async (round: number) => {
+    const before = started();
     const res = await fetch(`${nr.url}/flows`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
       body: JSON.stringify(flows(modelDir, ports, round, simLog)),
     });
     assert.equal(res.status, 204, await res.text());
+    // Node-RED answers a deploy once the old flows have stopped and starts the new ones after it: an ask sent at
+    // once can find no /ask route yet (404; seen in CI as "no generation within 60 s").
+    await waitFor(async () => started() > before, 60_000);
   };
   try {
     for (let round = 1; round <= 20; round++) {
@@ -79,10 +84,13 @@ test('20 redeploys, then Node-RED stopped: no process left, ports free', async (
       if (round % 5 === 0) {
         // Let this round load and start a reply, so the redeploy stops a generation mid-stream.
         const generatesBefore = await generates(simLog);
-        void fetch(`${nr.url}/ask`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'Tell me a long story.' }).catch(() => null);
+        const asked: string[] = [];
+        void fetch(`${nr.url}/ask`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'Tell me a long story.' }).then(
+          (r) => asked.push(`HTTP ${r.status}`),
+          (e: unknown) => asked.push(`fetch failed: ${String(e)}`),
+        );
         await waitFor(async () => (await generates(simLog)) > generatesBefore, 60_000).catch((e: Error) => {
-          // Seen once in CI (Node-RED 5, axllm): no generation within 60 s of an ask; the Node-RED log says why next time.
-          throw new Error(`round ${round}: ${e.message}; Node-RED said:\n${nr.output().slice(-6000)}`);
+          throw new Error(`round ${round}: ${e.message}; the ask: ${asked.join(', ') || 'no answer yet'}; Node-RED said:\n${nr.output().slice(-6000)}`);
         });
         for (const pid of await processesMentioning(modelDir)) seen.add(pid);
       }
