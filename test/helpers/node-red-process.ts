@@ -143,6 +143,21 @@ export function exampleFlows(runtime: FlowNode, files?: readonly string[]): Flow
   return flows;
 }
 
+/** SIGKILL to Node-RED alone (no shutdown: what the OOM killer or a power-cut watchdog does); resolves once it is gone. */
+export async function killNodeRed(nr: Pick<NodeRedProcess, 'pid'>): Promise<void> {
+  process.kill(nr.pid, 'SIGKILL');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      process.kill(nr.pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`Node-RED (pid ${nr.pid}) outlived SIGKILL by 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedProcess> {
   const port = opts.port ?? (await freeLoopbackPort());
   const userDir = opts.userDir ?? mkdtempSync(path.join(os.tmpdir(), 'ax650-nr-'));

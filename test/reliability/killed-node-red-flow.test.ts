@@ -6,7 +6,8 @@
  * burst of foreign `/get_uid` requests at the built-in tokenizer's port cannot take the runtime's
  * session (the next prompt is answered, no restart; axllm has no tokenizer service). The same kill -9 and
  * reap in hardware mode for the two other ways a runtime command reaches the program: the model
- * folder's `#!` wrapper that execs it, and a run script that starts it as its child and waits.
+ * folder's `#!` wrapper that execs it, and a run script that starts it as its child and waits (the 2025
+ * runtime; axllm's `#!` wrapper on a port of its own: killed-node-red-axllm-flow.test.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import { test } from 'node:test';
 import { simulatorTestEnv } from '../../simulator/env';
 import { createSimModelDir, SIM_BINARY_NAME } from '../../simulator/model-dir';
 import { createKindModelDir, kindOfProcess, onlyFor, TEST_KIND } from '../helpers/kind';
-import { freeLoopbackPort, startNodeRed } from '../helpers/node-red-process';
+import { freeLoopbackPort, killNodeRed, startNodeRed } from '../helpers/node-red-process';
 import { nodeRedPackage } from '../helpers/nr';
 import { isAlive, processesIn } from '../runtime/helpers';
 import { ask, askFlow } from './ask-flow';
@@ -40,9 +41,7 @@ test('after kill -9 of Node-RED the orphaned runtime is reaped by the next Node-
     const orphans = await processesIn(modelDir);
     assert.equal(orphans.length, 1, `one runtime: ${orphans.join(', ')}`);
     assert.equal(await kindOfProcess(orphans[0]!), TEST_KIND, 'the runtime of the kind under test');
-    process.kill(first.pid, 'SIGKILL');
-    const deadline = Date.now() + 10_000;
-    while (isAlive(first.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await killNodeRed(first);
     assert.equal(isAlive(orphans[0]!), true, 'the runtime outlived Node-RED');
 
     second = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows });
@@ -116,9 +115,7 @@ for (const variant of ['wrapper', 'script'] as const) {
       await ask(first.url, 'Hello?').catch((e: unknown) => assert.fail(`${String(e)}\n${first.output()}`));
       const orphans = await processesIn(modelDir);
       assert.equal(orphans.length, processes, `the runtime's processes: ${orphans.join(', ')}`);
-      process.kill(first.pid, 'SIGKILL');
-      const deadline = Date.now() + 10_000;
-      while (isAlive(first.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await killNodeRed(first);
       for (const pid of orphans) assert.equal(isAlive(pid), true, `pid ${pid} outlived Node-RED`);
 
       second = await startNodeRed({ nodeRed: nodeRedPackage, userDir, flows, env });
