@@ -3,6 +3,7 @@
  * chosen by AX650_NODE_RED (`node-red` = 4.1 on Node 20, `node-red-5` on Node 22; see
  * scripts/run-tests.mjs), so the same tests prove both legs.
  */
+import type { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { Node, NodeAPI, NodeMessage } from '../../nodes/red-types';
 
@@ -32,6 +33,8 @@ interface Helper {
   /** A spy on Node-RED's log since the last load: each call's first argument is the entry ({level, id, msg, …}). */
   log(): { args: Array<[{ level?: number; id?: string; msg?: unknown }]>; ERROR: number };
   _RED: { version(): string };
+  /** The runtime's event bus: a debug node's sidebar output is its `comms` event with topic `debug`. */
+  _events: EventEmitter;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -84,4 +87,25 @@ export function collect(node: TestNode, count: number, timeoutMs = 30_000): Prom
       }
     });
   });
+}
+
+/** One entry of the editor's debug sidebar, as a debug node publishes it (RED.comms "debug"). */
+export interface SidebarEntry {
+  /** The debug node's id and name. */
+  id: string;
+  name?: string;
+  /** What the sidebar shows: the value as Node-RED encodes it (JSON text for objects and errors). */
+  msg: string;
+  format: string;
+}
+
+/** Records what the debug nodes of the loaded flow show in the debug sidebar, from now until `stop`. */
+export function watchDebugSidebar(): { entries: SidebarEntry[]; stop(): void } {
+  const events = getHelper()._events;
+  const entries: SidebarEntry[] = [];
+  const listener = (e: { topic?: string; data?: SidebarEntry }): void => {
+    if (e.topic === 'debug' && e.data !== undefined) entries.push(e.data);
+  };
+  events.on('comms', listener);
+  return { entries, stop: () => events.off('comms', listener) };
 }

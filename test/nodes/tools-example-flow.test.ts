@@ -5,16 +5,11 @@
  * round in the model's context, "Forget" resets it. The simulator's tool script plays the model.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { simulatorTestEnv } from '../../simulator/env';
-import { createKindModelDir, TEST_KIND } from '../helpers/kind';
-import { freeLoopbackPort, repoRoot } from '../helpers/node-red-process';
-import { coreNode, generateNode, getHelper, runtimeNode, toolNodes, type FlowNode } from '../helpers/nr';
+import { after, test } from 'node:test';
+import { TEST_KIND } from '../helpers/kind';
+import { coreNode, getHelper, toolNodes } from '../helpers/nr';
 import type { NodeMessage } from '../../nodes/red-types';
-import type { Runtime } from '../../lib/runtime/runtime';
+import { startExampleFlow, type ExampleFlow } from './example-flow';
 
 const SCRIPT = [
   { calls: [{ name: 'move', arguments: { x: 10 } }, { name: 'grip', arguments: { closed: true } }] },
@@ -24,44 +19,24 @@ const SCRIPT = [
 ];
 
 const helper = getHelper();
-let dir = '';
-
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ax650-tools-example-'));
-});
+let example: ExampleFlow | undefined;
 after(async () => {
-  await helper.unload();
-  await helper.stopServer();
-  await rm(dir, { recursive: true, force: true });
+  await example?.close();
 });
 
 test(`the robot-arm example keeps its tool round in the conversation (${TEST_KIND})`, async () => {
-  const modelDir = path.join(dir, 'model');
-  await createKindModelDir(modelDir);
-  const nodes = JSON.parse(await readFile(path.join(repoRoot, 'examples/robot-arm-tools.json'), 'utf8')) as FlowNode[];
-  const flow: FlowNode[] = [{ id: 'tab', type: 'tab', label: 'example' }];
-  for (const n of nodes) {
-    if (n.type === 'ax650-runtime') {
-      const simEnv = { ...simulatorTestEnv, AX650_SIM_TOKENS_PER_SEC: '400', AX650_SIM_TOOL_SCRIPT: JSON.stringify(SCRIPT) };
-      Object.assign(n, { mode: 'simulator', modelDir, tokenizerPort: await freeLoopbackPort(), runtimePort: await freeLoopbackPort(), simEnv: JSON.stringify(simEnv) });
-      flow.splice(1, 0, n);
-    } else {
-      n.z = 'tab';
-      flow.push(n);
-    }
-  }
-  const gen = nodes.find((n) => n.type === 'ax650-generate')!;
-  const inject = (name: string) => nodes.find((n) => n.type === 'inject' && n['name'] === name)!.id;
-  (gen['wires'] as string[][])[1]!.push('final');
-  nodes.find((n) => n.type === 'catch')!['wires'] = [['caught']];
-  flow.push({ id: 'final', z: 'tab', type: 'helper', x: 1, y: 1 }, { id: 'caught', z: 'tab', type: 'helper', x: 1, y: 1 });
-  await helper.startServer();
-  await helper.load(
-    [runtimeNode(), generateNode(), ...toolNodes(), coreNode('common/20-inject.js'), coreNode('function/10-function.js'), coreNode('common/21-debug.js'), coreNode('common/90-comment.js')],
-    flow,
-  );
-  const rt = (helper.getNode(nodes.find((n) => n.type === 'ax650-runtime')!.id) as unknown as { runtime: Runtime }).runtime;
-  await rt.start();
+  const ex = (example = await startExampleFlow({
+    file: 'robot-arm-tools.json',
+    simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(SCRIPT) },
+    modules: [...toolNodes(), coreNode('common/20-inject.js'), coreNode('function/10-function.js'), coreNode('common/21-debug.js'), coreNode('common/90-comment.js')],
+    prepare: (nodes) => {
+      (nodes.find((n) => n.type === 'ax650-generate')!['wires'] as string[][])[1]!.push('final');
+      nodes.find((n) => n.type === 'catch')!['wires'] = [['caught']];
+      return [{ id: 'final', type: 'helper' }, { id: 'caught', type: 'helper' }];
+    },
+  }));
+  const inject = (name: string) => ex.find('inject', name).id;
+  const rt = ex.runtime;
   const finals: NodeMessage[] = [];
   const caught: NodeMessage[] = [];
   let wake: () => void = () => undefined;
