@@ -46,7 +46,7 @@ export interface ContextSpy {
   last(): Promise<string>;
 }
 
-export function spyContexts(h: Harness): ContextSpy {
+export function spyContexts(h: Pick<Harness, 'runtime' | 'simLog'>): ContextSpy {
   const server = h.runtime.tokenizerServer;
   if (TEST_KIND === 'main-api' && server) {
     const seen: string[] = [];

@@ -13,7 +13,8 @@ import type { Runtime } from '../../lib/runtime/runtime';
 import { freeLoopbackPort } from '../helpers/node-red-process';
 import { getHelper, runtimeNode, type FlowNode, type NodeModule, type TestNode } from '../helpers/nr';
 import { Signal } from '../mqtt/signal';
-import { isGone } from '../mqtt/brokers';
+import { isGone, startMosquitto, stopMosquitto, type Mosquitto } from '../mqtt/brokers';
+import { Requester } from '../mqtt/requester';
 import type { NodeStatus } from '../../nodes/red-types';
 import { completeJsonLines } from '../helpers/json-lines';
 
@@ -51,6 +52,8 @@ export interface BridgeFlow {
   promptsSeenBy(runtimeId: string): Promise<string[]>;
   /** Every complete line of a runtime's simulator log (AX650_SIM_LOG), in order. */
   simLog(runtimeId: string): Promise<Array<Record<string, unknown>>>;
+  /** The file of that runtime's simulator log (AX650_SIM_LOG: every request it was sent). */
+  simLogFile(runtimeId: string): string;
   /** Every runtime pid this flow ever had. */
   pids(): number[];
   /** Unloads the flow (the nodes' close handlers run), stops Node-RED, proves the runtimes gone. Once. */
@@ -140,6 +143,7 @@ export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFl
       return promptsSent(await simLog(runtimeId));
     },
     simLog,
+    simLogFile: (runtimeId) => path.join(dir, `${runtimeId}.log`),
     pids: () => [...pids],
     async close() {
       if (closed) return;
@@ -154,4 +158,34 @@ export async function startBridgeFlow(opts: BridgeFlowOptions): Promise<BridgeFl
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A private mosquitto, a bridge flow on it and a requester (MQTT 5) subscribed to its reply topics. */
+export interface MosquittoRig {
+  mosq: Mosquitto;
+  flow: BridgeFlow;
+  req: Requester;
+  /** Closes the requester, the flow and the broker (each proven gone), whatever was started. */
+  close(): Promise<void>;
+}
+
+export async function startMosquittoRig(opts: Omit<BridgeFlowOptions, 'broker'> & { subscribe: string[] }): Promise<MosquittoRig> {
+  const mosq = await startMosquitto();
+  let flow: BridgeFlow | undefined;
+  let req: Requester | undefined;
+  const close = async (): Promise<void> => {
+    await req?.close();
+    await flow?.close();
+    await stopMosquitto(mosq);
+  };
+  try {
+    flow = await startBridgeFlow({ ...opts, broker: mosq.url });
+    req = await Requester.connect(mosq.url);
+    for (const topic of opts.subscribe) await req.subscribe(topic);
+    for (const b of opts.bridges) await flow.waitForStatus(b.id, isConnected, 'connected');
+    return { mosq, flow, req, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
