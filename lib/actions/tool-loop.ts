@@ -11,7 +11,7 @@
 import { Ax650Error } from '../errors';
 import type { ChatMessage, JobRequest, JobResult, JobRunner, JobStats, ToolCall, ToolChoice, ToolSpec } from '../runtime/types';
 import { checkCalls } from './tool-calls';
-import { renderToolCall } from './tool-markup';
+import { parseToolMarkup, renderToolCall } from './tool-markup';
 import { conversationTurn, followUp, runTurn, sumStats, transcriptOf, type DeltaSink } from './run-turn';
 
 export interface ToolLoopOptions {
@@ -89,7 +89,11 @@ export async function runToolLoop(runner: JobRunner, request: JobRequest, opts: 
       req = { ...next({ prompt: repair }), tools: opts.tools, toolChoice: req.toolChoice ?? 'auto' };
       continue;
     }
-    if (calls.length === 0) return { kind: 'final', text: result.text, result: { ...result, stats: stats() }, stats: stats(), messages: [...messages, { role: 'assistant', content: result.text }] };
+    if (calls.length === 0) {
+      // With tool_choice "none" (after max rounds) a call the model writes anyway is not run, and its markup is no answer.
+      const text = req.toolChoice === 'none' ? parseToolMarkup(result.text).text : result.text;
+      return { kind: 'final', text, result: { ...result, text, stats: stats() }, stats: stats(), messages: [...messages, { role: 'assistant', content: text }] };
+    }
     const problems = checkCalls(calls, opts.tools);
     if (problems.length > 0) {
       const what = problems.map((p) => p.message).join('; ');

@@ -185,3 +185,52 @@ describe('ax650-tool and ax650-tool-result branches', () => {
     assert.equal(h.received.get('branch')!.length, branchCalls);
   });
 });
+
+// The model calls "move" in every round it may: after max rounds (2 here) it is asked with tool_choice "none"
+// and still writes a call around its answer; that call must not run, nor reach the answer.
+const KEEPS_CALLING = [
+  { calls: [{ name: 'move', arguments: { x: 1 } }] },
+  { calls: [{ name: 'move', arguments: { x: 2 } }] },
+  { text: 'Next answer.' },
+];
+const LAST_WORD = 'I moved twice; moving on.';
+const LAST_REPLY = `${LAST_WORD}\n<tool_call>\n{"name": "move", "arguments": {"x": 3}}\n</tool_call>`;
+
+describe('the tool loop is bounded by max rounds', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      simEnv: { AX650_SIM_TOOL_SCRIPT: JSON.stringify(KEEPS_CALLING), AX650_SIM_REPLY_SCRIPT: JSON.stringify([LAST_REPLY]) },
+      generators: [{ id: 'gen', toolbox: 'arm', maxRounds: 2 }],
+      extraModules: toolNodes(),
+      extraNodes: [
+        { id: 'move', z: 'tab', type: 'ax650-tool', toolName: 'move', schema: JSON.stringify(MOVE.function.parameters), toolbox: 'arm', wires: [['branch']] },
+        { id: 'branch', z: 'tab', type: 'helper' },
+        { id: 'result', z: 'tab', type: 'ax650-tool-result' },
+      ],
+    });
+    h.node('branch').on('input', (msg: NodeMessage) => h.node('result').receive({ ...msg, payload: { ok: true } }));
+  });
+  afterEach(() => assertNoToolMarkup(h.received.get('gen-stream')!));
+  after(async () => {
+    await h.close();
+  });
+
+  test('past max rounds the model must answer: its extra call never runs, the answer has no markup, the next prompt is answered', async () => {
+    h.node('gen').receive({ payload: 'Keep moving the arm' });
+    const [final] = await h.waitFor('gen-final', 1);
+    assert.equal(final!.payload, LAST_WORD);
+    const stats = final!.stats as ArmStats;
+    assert.deepEqual(stats.toolCalls.map((c) => [c.name, c.arguments]), [['move', { x: 1 }], ['move', { x: 2 }]]);
+    assert.equal(stats.rounds, 2);
+    assert.deepEqual(h.received.get('branch')!.map((m) => m.payload), [{ x: 1 }, { x: 2 }], 'the call after max rounds never reached the arm');
+    const [joined] = await h.waitFor('joined', 1);
+    assert.equal(String(joined!.payload).trim(), LAST_WORD);
+    assert.deepEqual(h.received.get('caught'), []);
+
+    h.node('gen').receive({ payload: 'And now?' });
+    const finals = await h.waitFor('gen-final', 2);
+    assert.equal(finals[1]!.payload, 'Next answer.');
+    assert.equal(h.received.get('branch')!.length, 2);
+  });
+});
