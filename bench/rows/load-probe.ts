@@ -8,7 +8,7 @@ import Module from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-const HEAVY = ['execa', 'undici', 'mqtt', '@huggingface/tokenizers', '@huggingface/jinja', 'sharp'];
+const HEAVY = ['execa', 'undici', 'mqtt', '@huggingface/tokenizers', '@huggingface/jinja', 'sharp', 'ajv'];
 
 interface ResolveResult {
   url: string;

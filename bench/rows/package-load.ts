@@ -52,7 +52,7 @@ export async function packageLoadRows(): Promise<BenchRow[]> {
       name: 'package load: heavy modules loaded by requiring the node files',
       value: loaded.length,
       unit: loaded.length ? `(${loaded.join(', ')})` : 'modules',
-      target: '0 (execa, undici, mqtt, @huggingface/*, sharp only when used)',
+      target: '0 (execa, undici, mqtt, @huggingface/*, sharp, ajv only when used)',
       pass: loaded.length === 0,
       how: `require.cache after the requires plus one setImmediate${hooked ? `, and every resolution seen by module.registerHooks under Node ${hooked.node} (catches ESM import())` : '; Node 22 not found, so ESM imports were not observed'}`,
     },
